@@ -1,0 +1,56 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Development defaults (dev-only keys, Celery inline, SMS outbox, SQLite) unless the
+# environment says otherwise; see .env.example for production.
+export DEBUG ?= 1
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install migrate data lint check browser services-test clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+data: migrate
+	$(BIN)/python manage.py load_demo_data
+
+run: data
+	@echo "Serving http://$(HOST):$(PORT)/  (SMS codes: '$(BIN)/python manage.py sms_outbox --last')"
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Debian's Chromium for the browser tests: installed when missing and we may.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian chromium for the browser tests"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "could not install chromium: browser tests will be skipped (CI requires them)"; \
+	  else echo "no /usr/bin/chromium and not root: browser tests will be skipped (CI requires them)"; fi; \
+	fi
+
+test: install browser
+	$(BIN)/python manage.py makemigrations --check --dry-run >/dev/null
+	$(BIN)/ruff check .
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check . || true
+
+check: install
+	$(BIN)/python manage.py check
+
+clean:
+	rm -rf $(VENV) .pytest_cache db.sqlite3 db.sqlite3-* staticfiles test-artifacts
