@@ -32,10 +32,10 @@ run: data
 
 # Debian's Chromium for the browser tests: installed when missing and we may.
 browser:
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk"; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
 	    echo "installing Debian chromium for the browser tests"; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) \
 	      || echo "could not install chromium: browser tests will be skipped (CI requires them)"; \
 	  else echo "no /usr/bin/chromium and not root: browser tests will be skipped (CI requires them)"; fi; \
 	fi
