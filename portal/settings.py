@@ -169,6 +169,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 CELERY_BEAT_SCHEDULE = {
     "sms-outbox-sweep": {"task": "accounts.tasks.sms_outbox_sweep", "schedule": 60.0},
     "accounts-prune-sessions": {"task": "accounts.tasks.user_sessions_prune", "schedule": 3600.0},
+    "collection-orphan-uploads": {"task": "collection.tasks.orphan_uploads_delete", "schedule": 3600.0},
 }
 
 # --- Authentication -------------------------------------------------------------

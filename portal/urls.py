@@ -10,5 +10,6 @@ admin.site.index_title = "业务管理"
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("accounts.urls")),
+    path("collection/", include("collection.urls")),
     path("admin/", admin.site.urls),
 ]
