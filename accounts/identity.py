@@ -52,6 +52,17 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
 # Types whose number carries the birth date and gender.
 TYPES_WITH_BIRTH_DATE = frozenset({IdType.RESIDENT_ID_CARD, IdType.HK_MACAO_TW_RESIDENCE_PERMIT})
 
+# Types whose holder is a Chinese national; for the others 国籍 is entered once.
+CHINESE_NATIONAL_TYPES = frozenset(
+    {
+        IdType.RESIDENT_ID_CARD,
+        IdType.HK_MACAO_TW_RESIDENCE_PERMIT,
+        IdType.HK_MACAO_MAINLAND_TRAVEL_PERMIT,
+        IdType.TW_MAINLAND_TRAVEL_PERMIT,
+    }
+)
+CHINA = "中国"
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
 

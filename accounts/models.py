@@ -37,6 +37,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     id_number_masked = models.CharField(_("证件号码"), max_length=32, blank=True, editable=False)
     gender = models.CharField(_("性别"), max_length=10, choices=Gender.choices, blank=True)
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
+    nationality = models.CharField(_("国籍"), max_length=40, blank=True)
     mobile = PhoneNumberField(_("手机号码"), region="CN", null=True, blank=True)
     # 选择信息采集对象: the two registration questions, kept on the account.
     works_in_guizhou = models.BooleanField(_("在贵州省内从事会计工作"), null=True, blank=True)

@@ -78,12 +78,14 @@ def account_register(
     unique constraint decides, the loser gets AccountExists.
     """
     facts = validate_id_number(id_type, id_number)
-    id_hash = id_lookup_hash(facts.number)
-    if User.objects.filter(id_hash=id_hash).exists():
-        raise AccountExists(_id_taken_message(), code="id_taken")
     if mobile_is_bound(mobile=mobile):
         raise AccountExists(_mobile_taken_message(), code="mobile_taken")
+    # The code is checked before saying whether the ID is registered, and a
+    # code spent on a registered ID is used up: probing IDs costs one SMS each.
     code = sms.sms_code_verify(mobile=mobile, purpose=SmsPurpose.REGISTER, code=sms_code)
+    if User.objects.filter(id_hash=id_lookup_hash(facts.number)).exists():
+        sms.sms_code_consume(code=code)
+        raise AccountExists(_id_taken_message(), code="id_taken")
     with transaction.atomic():
         sms.sms_code_consume(code=code)
         return account_create(
@@ -204,7 +206,11 @@ def password_reset_code_request(*, name: str, id_number: str, mobile: PhoneNumbe
     if user is None:
         logger.info("password reset code asked for details that match no account")
         return
-    sms.sms_code_issue(mobile=mobile, purpose=SmsPurpose.RESET, ip=ip, count_ip=False)
+    try:
+        sms.sms_code_issue(mobile=mobile, purpose=SmsPurpose.RESET, ip=ip, count_ip=False)
+    except sms.SmsRefused as exc:
+        # Passing the refusal on would tell the caller that the details matched.
+        logger.info("password reset code for a matching account refused by the SMS limits (%s)", exc.code)
 
 
 def password_reset_verify(*, name: str, id_number: str, mobile: PhoneNumber, sms_code: str) -> tuple[User, str]:

@@ -31,7 +31,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from phonenumber_field.phonenumber import PhoneNumber
+from phonenumber_field.phonenumber import PhoneNumber, to_python
 
 from portal.errors import PortalError
 from portal.tasks import enqueue_on_commit
@@ -68,7 +68,12 @@ def _code_hash(mobile: str, purpose: str, code: str) -> str:
 
 
 def _e164(mobile: PhoneNumber | str) -> str:
-    return mobile.as_e164 if isinstance(mobile, PhoneNumber) else str(mobile)
+    """The mobile as the database stores it, however the caller wrote it, so that
+    code hashes and throttle keys agree with the rows (`139...` is `+86139...`)."""
+    if isinstance(mobile, PhoneNumber):
+        return mobile.as_e164
+    parsed = to_python(str(mobile), region="CN")
+    return parsed.as_e164 if isinstance(parsed, PhoneNumber) and parsed.is_valid() else str(mobile)
 
 
 # --- throttles ---------------------------------------------------------------------------
@@ -165,12 +170,11 @@ def sms_code_issue(*, mobile: PhoneNumber | str, purpose: str, ip: str, count_ip
     if count_ip:
         ip_hit(ip=ip)
 
-    previous = (
-        SmsCode.objects.filter(mobile=e164, purpose=purpose, used_at__isnull=True, expires_at__gt=now)
-        .order_by("-created_at")
-        .first()
-    )
-    inherited = previous.failures if previous is not None else 0
+    # Only the newest code of (mobile, purpose) counts; once it has been used,
+    # older unused codes are dead and their failures no longer matter.
+    previous = SmsCode.objects.filter(mobile=e164, purpose=purpose).order_by("-created_at").first()
+    live = previous is not None and previous.used_at is None and previous.expires_at > now
+    inherited = previous.failures if live else 0
     code = "".join(secrets.choice("0123456789") for _ in range(CODE_LENGTH))
     SmsCode.objects.create(
         mobile=e164,
@@ -198,15 +202,13 @@ def sms_code_verify(*, mobile: PhoneNumber | str, purpose: str, code: str) -> Sm
     e164 = _e164(mobile)
     code = (code or "").strip()
     with transaction.atomic():
-        row = (
-            SmsCode.objects.select_for_update()
-            .filter(mobile=e164, purpose=purpose, used_at__isnull=True)
-            .order_by("-created_at")
-            .first()
-        )
+        # The newest code only: a used code must not bring an older one back to life.
+        row = SmsCode.objects.select_for_update().filter(mobile=e164, purpose=purpose).order_by("-created_at").first()
         error = None
         if row is None:
             error = SmsCodeInvalid(_("请先获取短信验证码。"), code="missing")
+        elif row.used_at is not None:
+            error = SmsCodeInvalid(_("短信验证码已使用，请重新获取。"), code="used")
         elif row.expires_at <= timezone.now():
             error = SmsCodeInvalid(_("短信验证码已过期，请重新获取。"), code="expired")
         elif row.failures >= settings.SMS_CODE_MAX_FAILURES:

@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from collection.selectors import collection_status_for
+from collection.selectors import archive_for, collection_status_for
 from portal.errors import PortalError
 from portal.http import client_ip
 
@@ -86,6 +86,7 @@ def register_eligibility(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         works, holds = form.answers()
         if not (works or holds):
+            request.session.pop(ELIGIBILITY_KEY, None)  # an earlier "yes" no longer opens the form
             return redirect("accounts:register_not_needed")
         request.session[ELIGIBILITY_KEY] = {"works_in_guizhou": works, "holds_qualification": holds}
         return redirect("accounts:register")
@@ -154,7 +155,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
             if not (target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure())):
                 target = reverse("accounts:home")
             return redirect(target)
-        form.add_error(None, _("证件号码或密码错误。连续输入错误 5 次，账号将被锁定 15 分钟。"))
+        form.add_error(
+            None,
+            _("证件号码或密码错误。连续输入错误 %(n)d 次，账号将被锁定 %(m)d 分钟。")
+            % {"n": settings.AXES_FAILURE_LIMIT, "m": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)},
+        )
     return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")})
 
 
@@ -230,4 +235,9 @@ def password_reset_set(request: HttpRequest) -> HttpResponse:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """The person's own home page after login."""
-    return render(request, "accounts/home.html", {"collection_status": collection_status_for(user=request.user)})
+    archive = archive_for(user=request.user)
+    return render(
+        request,
+        "accounts/home.html",
+        {"archive": archive, "collection_status": collection_status_for(user=request.user, archive=archive)},
+    )

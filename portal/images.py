@@ -19,7 +19,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_STORED_BYTES = 500 * 1024
 MAX_PIXELS = 40_000_000  # far above any phone camera; refuses pixel floods before decoding
-ALLOWED_FORMATS = {"JPEG", "PNG"}
+# MPO is how Pillow names a JPEG with multi-picture data, as many phone cameras write.
+ALLOWED_FORMATS = {"JPEG", "MPO", "PNG"}
 PHOTO_MIN_SIZE = (295, 413)  # 免冠证件照, as on the national platform
 
 
@@ -62,7 +63,9 @@ def clean_image(upload, *, rule: ImageRule = DOCUMENT) -> ContentFile:
                 image = _to_rgb(img)
     except ValidationError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValidationError(_("图片像素过大，请缩小后重新上传。"), code="pixels") from None
+    except UnidentifiedImageError:
         raise ValidationError(_("只能上传 JPG 或 PNG 格式的图片。"), code="format") from None
     except (OSError, SyntaxError, ValueError):
         raise ValidationError(_("图片文件已损坏或格式不正确，请重新上传。"), code="corrupt") from None

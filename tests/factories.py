@@ -10,7 +10,7 @@ from accounts.identity import IdType, mod11_2_check_char
 from accounts.models import User
 from accounts.services import account_create
 
-ACCOUNT_PASSWORD = "Kj#Test2026pass"  # noqa: S105
+ACCOUNT_PASSWORD = "Kj#Test2026pass"
 
 _serial = itertools.count(1)
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+DEFAULT_SECRET = "fake-gateway-secret"
+
 
 @dataclass
 class GatewayRequest:
@@ -42,7 +44,13 @@ class FakeSmsGateway:
 
     ANSWERS = ("ok", "error", "not_json", "refused", "hang")
 
-    def __init__(self, *, secret: str = "fake-gateway-secret", key_id: str = "test-key", hang_seconds: float = 5.0):
+    def __init__(
+        self,
+        *,
+        secret: str = DEFAULT_SECRET,
+        key_id: str = "test-key",
+        hang_seconds: float = 5.0,
+    ):
         self.secret = secret
         self.key_id = key_id
         self.hang_seconds = hang_seconds
@@ -91,7 +99,9 @@ class FakeSmsGateway:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-sms-gateway", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-sms-gateway", daemon=True
+        )
         self._thread.start()
         return self
 

@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
+from phonenumbers import NumberParseException
 
 from accounts.models import SmsMessage
 
@@ -18,8 +19,11 @@ class Command(BaseCommand):
     def handle(self, *args, phone=None, last=False, limit=20, **options):
         messages = SmsMessage.objects.order_by("-created_at", "-id")
         if phone:
-            number = PhoneNumber.from_string(phone, region="CN")
-            if not number.is_valid():
+            try:
+                number = PhoneNumber.from_string(phone, region="CN")
+            except NumberParseException:
+                number = None
+            if number is None or not number.is_valid():
                 raise CommandError(f"not a valid mobile number: {phone}")
             messages = messages.filter(mobile=number.as_e164)
         messages = messages[: 1 if last else limit]
