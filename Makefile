@@ -24,6 +24,7 @@ migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
 data: migrate
+	$(BIN)/python manage.py load_reference_data
 	$(BIN)/python manage.py load_demo_data
 
 run: data

@@ -16,8 +16,8 @@ from accounts.identity import CHINESE_NATIONAL_TYPES, TYPES_WITH_BIRTH_DATE, Gen
 from portal.images import DOCUMENT, PHOTO, clean_image
 
 from .models import (
-    PROVINCIAL_LEVEL_CODE,
     EMPLOYED_STATUSES,
+    PROVINCIAL_LEVEL_CODE,
     AbacusLevel,
     Archive,
     Award,
@@ -180,10 +180,18 @@ class EducationForm(forms.ModelForm):
             self._errors = forms.utils.ErrorDict()
             self.cleaned_data = {}
             return
-        if self.optional:
+        if not self.optional:
+            super().full_clean()
+            return
+        # Filled in at all: every field is needed. Only while validating, so the
+        # optional section is not drawn with required marks.
+        for field in self.fields.values():
+            field.required = True
+        try:
+            super().full_clean()
+        finally:
             for field in self.fields.values():
-                field.required = True
-        super().full_clean()
+                field.required = False
 
     def _post_clean(self):
         pass  # no model instance validation: the archive is set by the service
@@ -317,7 +325,8 @@ class _RowFormSet(forms.BaseFormSet):
 
 def _formset(form, max_num):
     return forms.formset_factory(
-        form, formset=_RowFormSet, extra=0, can_delete=True, max_num=max_num, validate_max=True
+        form, formset=_RowFormSet, extra=0, can_delete=True, max_num=max_num, validate_max=True,
+        absolute_max=max_num,  # a posted TOTAL_FORMS of thousands must not build thousands of forms
     )
 
 
@@ -354,13 +363,19 @@ class WorkForm(UploadsMixin, forms.Form):
         empty_label=_("请选择"),
         error_messages=REQUIRED,
     )
-    county = forms.TypedChoiceField(label=_("县（市、区）"), required=False, coerce=int, empty_value=None)
-    provincial_declaration = forms.BooleanField(
-        label=_("本人所在单位为省直行政事业单位或省属国有企业"), required=False
+    county = forms.TypedChoiceField(
+        label=_("县（市、区）"), required=False, coerce=int, empty_value=None,
+        help_text=_("选择市（州）后选择县（市、区）；选择“省本级”时不填。"),
     )
-    employer = forms.CharField(label=_("工作单位"), max_length=100, required=False)
-    school = forms.CharField(label=_("学校"), max_length=100, required=False)
-    student_card = image_field(_("学生证"))
+    provincial_declaration = forms.BooleanField(
+        label=_("本人所在单位为省直行政事业单位或省属国有企业"), required=False,
+        help_text=_("仅在选择“省本级”时勾选。"),
+    )
+    employer = forms.CharField(
+        label=_("工作单位"), max_length=100, required=False, help_text=_("会计工作岗位、非会计工作岗位人员填写。")
+    )
+    school = forms.CharField(label=_("学校"), max_length=100, required=False, help_text=_("在校生填写。"))
+    student_card = image_field(_("学生证"), _("在校生上传。JPG 或 PNG，不超过 5 MB。"))
 
     def __init__(self, *args, archive: Archive, **kwargs):
         super().__init__(*args, **kwargs)

@@ -64,7 +64,7 @@ def archive_summary(*, archive: Archive) -> list[dict]:
         if e is None:
             edu_rows.append((str(mode.label), _("未填写")))
             continue
-        edu_rows.append((str(mode.label), f"{e.level}，{e.degree}，{e.school}，{e.major}，"
+        edu_rows.append((str(mode.label), f"{e.level}，{e.degree}\n{e.school}，{e.major}\n"
                                           f"{e.start_date:%Y-%m-%d} 至 {e.graduation_date:%Y-%m-%d}"))
     sections.append({"step": "education", "title": _("学历信息"), "rows": edu_rows})
     prof_rows = [
@@ -75,7 +75,7 @@ def archive_summary(*, archive: Archive) -> list[dict]:
     ]
     for q in archive.qualifications.all():
         prof_rows.append((_("专业技术资格"), f"{q.get_qualification_type_display()}，{q.get_level_display()}，"
-                                          f"{q.get_method_display()}，{q.obtained_on:%Y-%m-%d}，{q.certificate_number}"))
+                                          f"{q.get_method_display()}\n{q.obtained_on:%Y-%m-%d}\n{q.certificate_number}"))
     for t in archive.talents.all():
         grad = f"，毕业年度 {t.graduation_year}" if t.graduation_year else ""
         prof_rows.append((_("高端会计人才"), f"{t.get_talent_type_display()}，入选年度 {t.selected_year}，"

@@ -303,7 +303,8 @@ def archive_missing(archive: Archive) -> list[str]:
 @transaction.atomic
 def archive_submit(*, archive: Archive) -> Archive:
     """提交: the archive is generated at once, with its number and time (no review)."""
-    archive = Archive.objects.select_for_update().select_related("user", "division").get(pk=archive.pk)
+    # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the division outer join.
+    archive = Archive.objects.select_for_update(of=("self",)).select_related("user", "division").get(pk=archive.pk)
     _editable(archive)
     missing = archive_missing(archive)
     if missing:
@@ -337,7 +338,7 @@ def orphan_uploads_delete(*, older_than: dt.timedelta = dt.timedelta(hours=1)) -
             if default_storage.get_modified_time(path) > cutoff:
                 continue  # may belong to a save in flight
         except (NotImplementedError, FileNotFoundError):
-            pass
+            continue  # age unknown: never delete what might be in flight
         default_storage.delete(path)
         deleted += 1
     return deleted

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
@@ -190,7 +191,11 @@ def _with_extra_row(data: QueryDict, prefix: str) -> QueryDict:
     """新增 without JavaScript: one more empty row, everything typed kept."""
     data = data.copy()
     key = f"{prefix}-TOTAL_FORMS"
-    data[key] = str(int(data.get(key, 0) or 0) + 1)
+    try:
+        total = max(int(data.get(key) or 0), 0)
+    except ValueError:  # a tampered count: start again from no rows rather than fail
+        total = 0
+    data[key] = str(min(total + 1, ROW_FORMSETS[prefix][0].max_num))
     return data
 
 
@@ -217,6 +222,8 @@ def professional(request: HttpRequest, archive) -> HttpResponse:
             services.archive_step_draft_keep(archive=archive, step="professional",
                                              data={k: data.getlist(k) for k in data})
             _unused, formsets = professional_forms(archive, data)
+            for formset in formsets.values():
+                _without_errors(formset)
             certification = _unbound_from(data, CertificationForm)
             return _render_step(request, archive, "professional", "collection/step_professional.html",
                                 {"certification": certification, "formsets": _labelled(formsets), "added": add})
@@ -235,6 +242,14 @@ def professional(request: HttpRequest, archive) -> HttpResponse:
         certification, formsets = professional_forms(archive, _draft_data(archive, "professional"))
     return _render_step(request, archive, "professional", "collection/step_professional.html",
                         {"certification": certification, "formsets": _labelled(formsets)})
+
+
+def _without_errors(formset) -> None:
+    """Show a bound formset's rows with what was typed but no error messages:
+    a 新增 round trip is not a submission (templates then skip validation)."""
+    formset._errors, formset._non_form_errors = [], forms.utils.ErrorList()
+    for form in formset.forms:
+        form._errors, form.cleaned_data = forms.utils.ErrorDict(), {}
 
 
 def _unbound_from(data, form_class):

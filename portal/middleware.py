@@ -20,3 +20,27 @@ class HealthCheckMiddleware:
                 return JsonResponse({"status": "database unavailable"}, status=503)
             return HttpResponse("ok", content_type="text/plain")
         return self.get_response(request)
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse bodies over MAX_REQUEST_BYTES before Django reads them (413).
+
+    Django caps form fields (DATA_UPLOAD_MAX_MEMORY_SIZE) but streams files to
+    disk whatever their size; the reverse proxy should enforce the same limit.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+        from django.shortcuts import render
+
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.MAX_REQUEST_BYTES:
+            limit_mb = settings.MAX_REQUEST_BYTES // (1024 * 1024)
+            return render(request, "portal/request_too_large.html", {"limit_mb": limit_mb}, status=413)
+        return self.get_response(request)

@@ -179,16 +179,15 @@ def test_app_service_waits_for_healthy_backing_services(services, name, dependen
 
 @pytest.mark.parametrize("name", APP_SERVICES)
 def test_app_service_waits_for_migrations(services, name):
-    if "migrate" not in services:
-        pytest.skip("no separate migrate service")
+    assert "migrate" in services, "a one-shot migrate service runs migrations and loads reference data"
     assert _depends_on(services[name]).get("migrate") == "service_completed_successfully"
 
 
 def test_migrate_service_is_one_shot(services):
-    if "migrate" not in services:
-        pytest.skip("no separate migrate service")
+    assert "migrate" in services, "a one-shot migrate service runs migrations and loads reference data"
     migrate = services["migrate"]
     assert re.search(r"manage\.py\s+migrate\b", _as_text(migrate.get("command")))
+    assert re.search(r"manage\.py\s+load_reference_data\b", _as_text(migrate.get("command")))
     assert str(migrate.get("restart", "no")) in {"no", "on-failure"} or migrate.get("restart") is False
     deps = _depends_on(migrate)
     assert deps.get("postgres") == "service_healthy"
@@ -196,8 +195,7 @@ def test_migrate_service_is_one_shot(services):
 
 @pytest.mark.parametrize("name", [*APP_SERVICES, "migrate"])
 def test_app_services_share_connection_settings(services, name):
-    if name not in services:
-        pytest.skip(f"no {name} service")
+    assert name in services, f"no {name} service"
     service = services[name]
     env_file = service.get("env_file")
     env_files = [env_file] if isinstance(env_file, str | dict) else list(env_file or [])

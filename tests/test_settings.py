@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Everything settings.py reads; cleared so the parent's test environment leaks nothing.
 SETTINGS_ENV = (
+    "DJANGO_ALLOW_ASYNC_UNSAFE",  # set for the browser tests' process only
     "DEBUG",
     "SECRET_KEY",
     "ID_ENCRYPTION_KEYS",

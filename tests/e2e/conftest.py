@@ -1,6 +1,8 @@
 """Browser tests: Playwright driving Debian's Chromium against the live server."""
 
 import os
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -9,7 +11,7 @@ import pytest
 # tests make to read the SMS outbox are still synchronous and safe here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+ARTIFACTS = Path(__file__).resolve().parent / "screenshots"
 
 
 @pytest.fixture(scope="session")
@@ -54,3 +56,81 @@ def shot(request):
         page.screenshot(path=str(folder / f"{next(counter):02d}-{name}.png"), full_page=True)
 
     return take
+
+
+class BrowserPages:
+    """Pages in fresh browser contexts (own cookies: a new device), each with
+    its own viewport and JavaScript switch; JavaScript errors are collected."""
+
+    def __init__(self, browser, base_url: str):
+        self._browser = browser
+        self._base_url = base_url
+        self._contexts = []
+        self.js_errors: list[str] = []
+
+    def open(self, *, width: int = 375, height: int = 812, javascript: bool = True):
+        context = self._browser.new_context(
+            base_url=self._base_url,
+            locale="zh-CN",
+            viewport={"width": width, "height": height},
+            java_script_enabled=javascript,
+        )
+        self._contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda error: self.js_errors.append(f"{page.url}: uncaught {error}"))
+        return page
+
+    def _on_console(self, message) -> None:
+        if message.type == "error":
+            where = message.location.get("url", "") if message.location else ""
+            self.js_errors.append(f"console.error: {message.text} ({where})")
+
+    def assert_no_js_errors(self, where: str = "") -> None:
+        errors, self.js_errors[:] = list(self.js_errors), []
+        assert not errors, f"JavaScript errors {where}:\n" + "\n".join(errors)
+
+    def close(self) -> None:
+        for context in self._contexts:
+            context.close()
+        self._contexts.clear()
+
+
+@contextmanager
+def _one_request_at_a_time(live_server):
+    """With the in-memory SQLite test database the live server's request threads
+    share the test's one connection, which Django documents as unsafe for
+    simultaneous queries: a page loading several private images at once then
+    fails with "database table is locked". Serve one request at a time there;
+    on PostgreSQL the server stays fully threaded."""
+    from django.db import connections
+
+    httpd = live_server.thread.httpd
+    application = httpd.get_app()
+    if not any(c.vendor == "sqlite" and c.is_in_memory_db() for c in connections.all()):
+        yield
+        return
+    lock = threading.Lock()
+
+    def serial(environ, start_response):
+        with lock:
+            return application(environ, start_response)
+
+    httpd.set_app(serial)
+    try:
+        yield
+    finally:
+        httpd.set_app(application)
+
+
+@pytest.fixture
+def pages(browser, live_server):
+    """Open pages at any width, with or without JavaScript; a JavaScript error
+    (console.error or an uncaught exception) not asserted by the test fails it
+    at teardown."""
+    opened = BrowserPages(browser, live_server.url)
+    with _one_request_at_a_time(live_server):
+        yield opened
+        opened.close()
+    opened.assert_no_js_errors("(not checked by the test)")

@@ -126,7 +126,9 @@ def _reset_code(mobile: str) -> str | None:
 
 
 def test_sms_button_without_javascript_keeps_what_was_typed(browser, live_server, shot):
-    context = browser.new_context(base_url=live_server.url, java_script_enabled=False, viewport={"width": 375, "height": 812})
+    context = browser.new_context(
+        base_url=live_server.url, java_script_enabled=False, viewport={"width": 375, "height": 812}
+    )
     page = context.new_page()
     try:
         page.goto("/accounts/register/")
