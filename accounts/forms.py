@@ -272,3 +272,24 @@ class PasswordResetSetForm(forms.Form):
             except ValidationError as exc:
                 self.add_error("new_password1", exc)
         return data
+
+
+class MobileChangeForm(forms.Form):
+    """信息变更 → 联系方式: the new number, its SMS code and the current password."""
+
+    mobile = MobileField(label=_("新手机号码"))
+    sms_code = sms_code_field()
+    password = forms.CharField(
+        label=_("当前登录密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": _("请输入当前登录密码。")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            FieldWithButtons("mobile", sms_button(SmsPurpose.CHANGE_PHONE)), "sms_code", "password"
+        )

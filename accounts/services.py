@@ -60,6 +60,27 @@ def registration_code_request(*, mobile: PhoneNumber, ip: str) -> None:
     sms.sms_code_issue(mobile=mobile, purpose=SmsPurpose.REGISTER, ip=ip)
 
 
+def mobile_change_code_request(*, user: User, mobile: PhoneNumber, ip: str) -> None:
+    """Send a code to the NEW mobile of a logged-in person (信息变更 → 联系方式)."""
+    if user.mobile == mobile:
+        raise PortalError(_("新手机号码与当前手机号码相同。"), code="same_mobile")
+    if mobile_is_bound(mobile=mobile):
+        raise AccountExists(_("该手机号码已绑定其他账号，请更换。"), code="mobile_taken")
+    sms.sms_code_issue(mobile=mobile, purpose=SmsPurpose.CHANGE_PHONE, ip=ip)
+
+
+def password_check(*, user: User, password: str) -> None:
+    """Confirm the current password for a sensitive change; 5 wrong tries an hour, then refused."""
+    with transaction.atomic():
+        wait = sms.throttle_hit(key=f"password-check:{user.pk}", limit=5, window_seconds=3600, count_only=True)
+    if wait:
+        raise PortalError(_("密码错误次数过多，请 %(m)d 分钟后再试。") % {"m": max(1, wait // 60)}, code="locked")
+    if not user.check_password(password):
+        with transaction.atomic():
+            sms.throttle_hit(key=f"password-check:{user.pk}", limit=5, window_seconds=3600)
+        raise PortalError(_("当前登录密码不正确。"), code="password")
+
+
 def account_register(
     *,
     name: str,

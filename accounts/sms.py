@@ -85,8 +85,11 @@ def _throttle_row(key: str, now: dt.datetime) -> Throttle:
     return Throttle.objects.select_for_update().get(key=key)
 
 
-def throttle_hit(*, key: str, limit: int, window_seconds: int, now: dt.datetime | None = None) -> int:
+def throttle_hit(
+    *, key: str, limit: int, window_seconds: int, now: dt.datetime | None = None, count_only: bool = False
+) -> int:
     """Count one hit against `key`; return 0 if allowed, else seconds until allowed.
+    With count_only, only look: nothing is counted.
 
     Must run inside a transaction (the row lock serialises concurrent hits).
     """
@@ -97,6 +100,8 @@ def throttle_hit(*, key: str, limit: int, window_seconds: int, now: dt.datetime 
         row.window_start, row.hits = now, 0
     if row.hits >= limit:
         return max(1, math.ceil(window_seconds - elapsed))
+    if count_only:
+        return 0
     row.hits += 1
     row.save(update_fields=["window_start", "hits"])
     return 0

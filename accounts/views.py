@@ -21,7 +21,14 @@ from portal.errors import PortalError
 from portal.http import client_ip
 
 from . import services
-from .forms import EligibilityForm, LoginForm, PasswordResetSetForm, PasswordResetVerifyForm, RegisterForm
+from .forms import (
+    EligibilityForm,
+    LoginForm,
+    MobileChangeForm,
+    PasswordResetSetForm,
+    PasswordResetVerifyForm,
+    RegisterForm,
+)
 from .identity import login_username
 from .models import SmsPurpose, User
 from .sms import SmsRefused
@@ -31,10 +38,14 @@ RESET_KEY = "password_reset"
 SENSITIVE = ("password", "password1", "password2", "new_password1", "new_password2", "id_number", "sms_code")
 
 # Fields that must be valid before a code can be asked for, per purpose.
-SMS_FIELDS = {SmsPurpose.REGISTER: ("mobile",), SmsPurpose.RESET: ("name", "id_number", "mobile")}
+SMS_FIELDS = {
+    SmsPurpose.REGISTER: ("mobile",),
+    SmsPurpose.RESET: ("name", "id_number", "mobile"),
+    SmsPurpose.CHANGE_PHONE: ("mobile",),
+}
 
 
-def _request_code(request: HttpRequest, purpose: str, form) -> tuple[int, str, int | None]:
+def request_code(request: HttpRequest, purpose: str, form) -> tuple[int, str, int | None]:
     """Ask for a code with the typed data; (HTTP status, message, retry_after)."""
     form.is_valid()
     bad = [f for f in SMS_FIELDS[purpose] if form.has_error(f)]
@@ -45,6 +56,9 @@ def _request_code(request: HttpRequest, purpose: str, form) -> tuple[int, str, i
         if purpose == SmsPurpose.REGISTER:
             services.registration_code_request(mobile=data["mobile"], ip=client_ip(request))
             message = _("短信验证码已发送，请查收。")
+        elif purpose == SmsPurpose.CHANGE_PHONE:
+            services.mobile_change_code_request(user=request.user, mobile=data["mobile"], ip=client_ip(request))
+            message = _("短信验证码已发送至新手机号码，请查收。")
         else:
             services.password_reset_code_request(
                 name=data["name"], id_number=data["id_number"], mobile=data["mobile"], ip=client_ip(request)
@@ -62,16 +76,22 @@ def _request_code(request: HttpRequest, purpose: str, form) -> tuple[int, str, i
 def sms_code_send(request: HttpRequest) -> JsonResponse:
     """获取短信验证码 (JavaScript): same rules as the form post without JavaScript."""
     purpose = request.POST.get("purpose")
-    form_class = {SmsPurpose.REGISTER: RegisterForm, SmsPurpose.RESET: PasswordResetVerifyForm}.get(purpose)
+    form_class = {
+        SmsPurpose.REGISTER: RegisterForm,
+        SmsPurpose.RESET: PasswordResetVerifyForm,
+        SmsPurpose.CHANGE_PHONE: MobileChangeForm,
+    }.get(purpose)
     if form_class is None:
         return JsonResponse({"ok": False, "message": _("请求无效。")}, status=400)
-    status, message, retry_after = _request_code(request, purpose, form_class(request.POST))
+    if purpose == SmsPurpose.CHANGE_PHONE and not request.user.is_authenticated:
+        return JsonResponse({"ok": False, "message": _("请先登录。")}, status=403)
+    status, message, retry_after = request_code(request, purpose, form_class(request.POST))
     return JsonResponse({"ok": status == 200, "message": message, "retry_after": retry_after}, status=status)
 
 
-def _code_sent_context(request, purpose, form) -> dict:
+def code_sent_context(request, purpose, form) -> dict:
     """No-JavaScript 获取短信验证码: re-render the page with what was typed."""
-    status, message, retry_after = _request_code(request, purpose, form)
+    status, message, retry_after = request_code(request, purpose, form)
     form.errors.clear()  # only the code request is judged here, not the whole form
     for name in ("password1", "password2"):
         if name in form.fields:
@@ -110,7 +130,7 @@ def register(request: HttpRequest) -> HttpResponse:
     context = {"form": form}
     if request.method == "POST":
         if request.POST.get("action") == "send_code":
-            context.update(_code_sent_context(request, SmsPurpose.REGISTER, form))
+            context.update(code_sent_context(request, SmsPurpose.REGISTER, form))
         elif form.is_valid():
             data = form.cleaned_data
             try:
@@ -190,7 +210,7 @@ def password_reset(request: HttpRequest) -> HttpResponse:
     context = {"form": form}
     if request.method == "POST":
         if request.POST.get("action") == "send_code":
-            context.update(_code_sent_context(request, SmsPurpose.RESET, form))
+            context.update(code_sent_context(request, SmsPurpose.RESET, form))
         elif form.is_valid():
             data = form.cleaned_data
             try:

@@ -3,3 +3,4 @@ from django.apps import AppConfig
 
 class ChangesConfig(AppConfig):
     name = "changes"
+    verbose_name = "信息变更"

@@ -9,6 +9,7 @@ import datetime as dt
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -26,6 +27,7 @@ from .models import (
     DivisionLevel,
     Education,
     EducationLevel,
+    EducationMode,
     EmploymentStatus,
     Ethnicity,
     HighEndTalent,
@@ -427,3 +429,58 @@ class WorkForm(UploadsMixin, forms.Form):
                 self.add_error("school", _("请填写学校名称。"))
             self.require_upload("student_card", self.archive, _("在校生须上传学生证。"))
         return data
+
+
+def _row_initial(archive, prefix):
+    _cls, model, _label = ROW_FORMSETS[prefix]
+    fields = _cls.form.Meta.fields
+    return list(model.objects.filter(archive=archive).values(*fields))
+
+
+def professional_forms(archive, data=None):
+    """The certification form and the three row formsets, bound or from the archive."""
+    if data is None:
+        certification = CertificationForm(initial=CertificationForm.initial_from(archive))
+        formsets = {p: cls(prefix=p, initial=_row_initial(archive, p)) for p, (cls, _m, _l) in ROW_FORMSETS.items()}
+    else:
+        certification = CertificationForm(data)
+        formsets = {p: cls(data, prefix=p) for p, (cls, _m, _l) in ROW_FORMSETS.items()}
+    return certification, formsets
+
+
+def education_forms(archive, data=None):
+    """全日制 (prefix ft) and 非全日制 (prefix pt) education forms for the archive."""
+    saved = {e.mode: e for e in archive.educations.all()}
+    result = {}
+    for mode, prefix, optional in ((EducationMode.FULL_TIME, "ft", False), (EducationMode.PART_TIME, "pt", True)):
+        result[prefix] = EducationForm(data, prefix=prefix, instance=saved.get(mode), optional=optional)
+    return result["ft"], result["pt"]
+
+
+def formset_with_extra_row(data: QueryDict, prefix: str) -> QueryDict:
+    """新增 without JavaScript: one more empty row, everything typed kept."""
+    data = data.copy()
+    key = f"{prefix}-TOTAL_FORMS"
+    try:
+        total = max(int(data.get(key) or 0), 0)
+    except ValueError:  # a tampered count: start again from no rows rather than fail
+        total = 0
+    data[key] = str(min(total + 1, ROW_FORMSETS[prefix][0].max_num))
+    return data
+
+
+def formset_without_errors(formset) -> None:
+    """Show a bound formset's rows with what was typed but no error messages:
+    a 新增 round trip is not a submission (templates then skip validation)."""
+    formset._errors, formset._non_form_errors = [], forms.utils.ErrorList()
+    for form in formset.forms:
+        form._errors, form.cleaned_data = forms.utils.ErrorDict(), {}
+
+
+def unbound_from(data, form_class):
+    """The form unbound, showing the posted values as initial (no error noise)."""
+    return form_class(initial={k: data.get(k) for k in form_class.base_fields})
+
+
+def labelled_formsets(formsets):
+    return [(prefix, ROW_FORMSETS[prefix][2], fs) for prefix, fs in formsets.items()]

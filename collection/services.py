@@ -120,17 +120,78 @@ def _clear_draft(archive: Archive, step: str) -> list[str]:
     return []
 
 
-@transaction.atomic
-def archive_upload_replace(*, archive: Archive, field: str, content: ContentFile) -> None:
-    """Store a cleaned image for one upload field; the replaced file is deleted."""
+# --- writers: one part of the archive each, shared by the wizard and 信息变更 ---------
+# They change the in-memory archive (and child rows), never check the status and
+# never save the archive row: the calling service does, with its own rules.
+
+
+def upload_write(archive: Archive, *, field: str, content: ContentFile) -> None:
+    """Store a cleaned image in an upload field; the replaced file goes on commit."""
     if field not in UPLOAD_FIELDS:
         raise ValueError(field)
-    _editable(archive)
     old_name = getattr(archive, field).name
     getattr(archive, field).save("upload.jpg", content, save=False)
-    _touch(archive, field)
     if old_name:
         transaction.on_commit(lambda: default_storage.delete(old_name))
+
+
+def personal_write(archive: Archive, *, ethnicity, political_status, email: str) -> list[str]:
+    archive.ethnicity = ethnicity
+    archive.political_status = political_status
+    archive.email = email
+    return ["ethnicity", "political_status", "email"]
+
+
+def education_write(archive: Archive, *, full_time: dict, part_time: dict | None) -> None:
+    """全日制 required, 非全日制 optional (None removes it)."""
+    Education.objects.update_or_create(archive=archive, mode=EducationMode.FULL_TIME, defaults=full_time)
+    if part_time:
+        Education.objects.update_or_create(archive=archive, mode=EducationMode.PART_TIME, defaults=part_time)
+    else:
+        Education.objects.filter(archive=archive, mode=EducationMode.PART_TIME).delete()
+
+
+def professional_write(
+    archive: Archive, *, certification: dict, qualifications: list[dict], talents: list[dict], awards: list[dict]
+) -> list[str]:
+    """The four certifications and the three sets of rows (replaced whole)."""
+    for field, value in certification.items():
+        setattr(archive, field, value)
+    for model, rows in ((ProfessionalQualification, qualifications), (HighEndTalent, talents), (Award, awards)):
+        model.objects.filter(archive=archive).delete()
+        model.objects.bulk_create([model(archive=archive, **row) for row in rows])
+    return list(certification.keys())
+
+
+def work_write(
+    archive: Archive, *, employment_status: str, division, employer: str, school: str, provincial_declaration: bool
+) -> list[str]:
+    """工作信息; a 学生证 is dropped (on commit) when the person is no longer a student.
+    Raises ArchiveIncomplete when the combination is not complete."""
+    archive.employment_status = employment_status
+    archive.division = division
+    archive.employer = employer if employment_status in EMPLOYED_STATUSES else ""
+    archive.school = school if employment_status == EmploymentStatus.STUDENT else ""
+    archive.provincial_declaration = provincial_declaration if division.is_provincial_level else False
+    missing = work_missing(archive)
+    if missing:
+        raise ArchiveIncomplete(missing[0], code="work")
+    if employment_status != EmploymentStatus.STUDENT and archive.student_card:
+        old_card = archive.student_card.name
+        archive.student_card = ""
+        transaction.on_commit(lambda: default_storage.delete(old_card))
+    return ["employment_status", "division", "employer", "school", "provincial_declaration", "student_card"]
+
+
+# --- the wizard ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def archive_upload_replace(*, archive: Archive, field: str, content: ContentFile) -> None:
+    """Store a cleaned image for one upload field of a draft; the replaced file is deleted."""
+    _editable(archive)
+    upload_write(archive, field=field, content=content)
+    _touch(archive, field)
 
 
 @transaction.atomic
@@ -165,12 +226,9 @@ def archive_save_personal(
     missing = personal_missing(archive)
     if missing:
         raise ArchiveIncomplete(missing[0], code="personal")
-    archive.ethnicity = ethnicity
-    archive.political_status = political_status
-    archive.email = email
+    fields = personal_write(archive, ethnicity=ethnicity, political_status=political_status, email=email)
     archive.personal_done = True
-    fields = ["ethnicity", "political_status", "email", "personal_done", *_clear_draft(archive, "personal")]
-    _touch(archive, *fields)
+    _touch(archive, *fields, "personal_done", *_clear_draft(archive, "personal"))
 
 
 def personal_missing(archive: Archive) -> list[str]:
@@ -197,11 +255,7 @@ def personal_missing(archive: Archive) -> list[str]:
 def archive_save_education(*, archive: Archive, full_time: dict, part_time: dict | None) -> None:
     """学历信息: 全日制 required, 非全日制 optional (None removes it)."""
     _editable(archive)
-    Education.objects.update_or_create(archive=archive, mode=EducationMode.FULL_TIME, defaults=full_time)
-    if part_time:
-        Education.objects.update_or_create(archive=archive, mode=EducationMode.PART_TIME, defaults=part_time)
-    else:
-        Education.objects.filter(archive=archive, mode=EducationMode.PART_TIME).delete()
+    education_write(archive, full_time=full_time, part_time=part_time)
     archive.education_done = True
     _touch(archive, "education_done", *_clear_draft(archive, "education"))
 
@@ -217,13 +271,11 @@ def archive_save_professional(
 ) -> None:
     """专业技术信息: the four certifications and the three sets of rows (replaced whole)."""
     _editable(archive)
-    for field, value in certification.items():
-        setattr(archive, field, value)
-    for model, rows in ((ProfessionalQualification, qualifications), (HighEndTalent, talents), (Award, awards)):
-        model.objects.filter(archive=archive).delete()
-        model.objects.bulk_create([model(archive=archive, **row) for row in rows])
+    fields = professional_write(
+        archive, certification=certification, qualifications=qualifications, talents=talents, awards=awards
+    )
     archive.professional_done = True
-    _touch(archive, *certification.keys(), "professional_done", *_clear_draft(archive, "professional"))
+    _touch(archive, *fields, "professional_done", *_clear_draft(archive, "professional"))
 
 
 @transaction.atomic
@@ -238,32 +290,16 @@ def archive_save_work(
 ) -> None:
     """工作信息. A 在校生 needs a 学生证 upload (stored by archive_upload_replace)."""
     _editable(archive)
-    archive.employment_status = employment_status
-    archive.division = division
-    archive.employer = employer if employment_status in EMPLOYED_STATUSES else ""
-    archive.school = school if employment_status == EmploymentStatus.STUDENT else ""
-    archive.provincial_declaration = provincial_declaration if division.is_provincial_level else False
-    missing = work_missing(archive)
-    if missing:
-        raise ArchiveIncomplete(missing[0], code="work")
-    old_card = ""
-    if employment_status != EmploymentStatus.STUDENT and archive.student_card:
-        old_card = archive.student_card.name
-        archive.student_card = ""
-    archive.work_done = True
-    _touch(
+    fields = work_write(
         archive,
-        "employment_status",
-        "division",
-        "employer",
-        "school",
-        "provincial_declaration",
-        "student_card",
-        "work_done",
-        *_clear_draft(archive, "work"),
+        employment_status=employment_status,
+        division=division,
+        employer=employer,
+        school=school,
+        provincial_declaration=provincial_declaration,
     )
-    if old_card:
-        transaction.on_commit(lambda: default_storage.delete(old_card))
+    archive.work_done = True
+    _touch(archive, *fields, "work_done", *_clear_draft(archive, "work"))
 
 
 def work_missing(archive: Archive) -> list[str]:

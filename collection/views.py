@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from functools import wraps
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
@@ -25,11 +24,16 @@ from . import selectors, services
 from .forms import (
     ROW_FORMSETS,
     CertificationForm,
-    EducationForm,
     PersonalForm,
     WorkForm,
+    education_forms,
+    formset_with_extra_row,
+    formset_without_errors,
+    labelled_formsets,
+    professional_forms,
+    unbound_from,
 )
-from .models import ArchiveStatus, EducationMode
+from .models import ArchiveStatus
 from .services import STEP_LABELS, STEPS
 
 
@@ -154,20 +158,11 @@ def personal(request: HttpRequest, archive) -> HttpResponse:
     return _render_step(request, archive, "personal", "collection/step_personal.html", {"form": form})
 
 
-def _education_forms(archive, data=None):
-    saved = {e.mode: e for e in archive.educations.all()}
-    forms = {}
-    for mode, prefix, optional in ((EducationMode.FULL_TIME, "ft", False), (EducationMode.PART_TIME, "pt", True)):
-        instance = saved.get(mode)
-        forms[prefix] = EducationForm(data, prefix=prefix, instance=instance, optional=optional)
-    return forms["ft"], forms["pt"]
-
-
 @wizard_step("education")
 def education(request: HttpRequest, archive) -> HttpResponse:
     """第四步：学历信息 (全日制教育; 非全日制教育 optional)."""
     if request.method == "POST":
-        full_time, part_time = _education_forms(archive, request.POST)
+        full_time, part_time = education_forms(archive, request.POST)
         if full_time.is_valid() and part_time.is_valid():
             services.archive_save_education(archive=archive, full_time=full_time.values(),
                                             part_time=part_time.values())
@@ -176,38 +171,9 @@ def education(request: HttpRequest, archive) -> HttpResponse:
         if request.POST.get("nav") == "prev":
             return redirect(_nav_target(request, "education"))
     else:
-        full_time, part_time = _education_forms(archive, _draft_data(archive, "education"))
+        full_time, part_time = education_forms(archive, _draft_data(archive, "education"))
     return _render_step(request, archive, "education", "collection/step_education.html",
                         {"full_time": full_time, "part_time": part_time})
-
-
-def _row_initial(archive, prefix):
-    _cls, model, _label = ROW_FORMSETS[prefix]
-    fields = _cls.form.Meta.fields
-    return list(model.objects.filter(archive=archive).values(*fields))
-
-
-def _with_extra_row(data: QueryDict, prefix: str) -> QueryDict:
-    """新增 without JavaScript: one more empty row, everything typed kept."""
-    data = data.copy()
-    key = f"{prefix}-TOTAL_FORMS"
-    try:
-        total = max(int(data.get(key) or 0), 0)
-    except ValueError:  # a tampered count: start again from no rows rather than fail
-        total = 0
-    data[key] = str(min(total + 1, ROW_FORMSETS[prefix][0].max_num))
-    return data
-
-
-def professional_forms(archive, data=None):
-    """The certification form and the three row formsets, bound or from the archive."""
-    if data is None:
-        certification = CertificationForm(initial=CertificationForm.initial_from(archive))
-        formsets = {p: cls(prefix=p, initial=_row_initial(archive, p)) for p, (cls, _m, _l) in ROW_FORMSETS.items()}
-    else:
-        certification = CertificationForm(data)
-        formsets = {p: cls(data, prefix=p) for p, (cls, _m, _l) in ROW_FORMSETS.items()}
-    return certification, formsets
 
 
 @wizard_step("professional")
@@ -218,15 +184,15 @@ def professional(request: HttpRequest, archive) -> HttpResponse:
         add = data.get("add")
         if add in ROW_FORMSETS:
             # 新增 without JavaScript: a round trip that adds a row; not a submit, so no errors yet.
-            data = _with_extra_row(data, add)
+            data = formset_with_extra_row(data, add)
             services.archive_step_draft_keep(archive=archive, step="professional",
                                              data={k: data.getlist(k) for k in data})
             _unused, formsets = professional_forms(archive, data)
             for formset in formsets.values():
-                _without_errors(formset)
-            certification = _unbound_from(data, CertificationForm)
+                formset_without_errors(formset)
+            certification = unbound_from(data, CertificationForm)
             return _render_step(request, archive, "professional", "collection/step_professional.html",
-                                {"certification": certification, "formsets": _labelled(formsets), "added": add})
+                                {"certification": certification, "formsets": labelled_formsets(formsets), "added": add})
         certification, formsets = professional_forms(archive, data)
         if certification.is_valid() and all(fs.is_valid() for fs in formsets.values()):
             services.archive_save_professional(
@@ -241,24 +207,7 @@ def professional(request: HttpRequest, archive) -> HttpResponse:
     else:
         certification, formsets = professional_forms(archive, _draft_data(archive, "professional"))
     return _render_step(request, archive, "professional", "collection/step_professional.html",
-                        {"certification": certification, "formsets": _labelled(formsets)})
-
-
-def _without_errors(formset) -> None:
-    """Show a bound formset's rows with what was typed but no error messages:
-    a 新增 round trip is not a submission (templates then skip validation)."""
-    formset._errors, formset._non_form_errors = [], forms.utils.ErrorList()
-    for form in formset.forms:
-        form._errors, form.cleaned_data = forms.utils.ErrorDict(), {}
-
-
-def _unbound_from(data, form_class):
-    """The form unbound, showing the posted values as initial (no error noise)."""
-    return form_class(initial={k: data.get(k) for k in form_class.base_fields})
-
-
-def _labelled(formsets):
-    return [(prefix, ROW_FORMSETS[prefix][2], fs) for prefix, fs in formsets.items()]
+                        {"certification": certification, "formsets": labelled_formsets(formsets)})
 
 
 @wizard_step("work")

@@ -11,5 +11,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("collection/", include("collection.urls")),
+    path("changes/", include("changes.urls")),
     path("admin/", admin.site.urls),
 ]

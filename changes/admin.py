@@ -1,0 +1,27 @@
+from django.contrib import admin
+
+from .models import ChangeRecord
+
+
+@admin.register(ChangeRecord)
+class ChangeRecordAdmin(admin.ModelAdmin):
+    """The change log, read-only for every staff user."""
+
+    list_display = ("created_at", "user", "item", "field_count", "ip_address")
+    list_filter = ("item",)
+    date_hierarchy = "created_at"
+    list_select_related = ("user",)
+    readonly_fields = ("user", "item", "changes", "created_at", "ip_address")
+
+    @admin.display(description="变更字段数")
+    def field_count(self, obj):
+        return len(obj.changes or [])
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
