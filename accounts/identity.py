@@ -13,13 +13,13 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from portal import crypto
 
 
 class IdType(models.TextChoices):
@@ -139,29 +139,17 @@ def mask_mobile(e164_or_national: str) -> str:
 # --- encryption at rest and keyed lookup hash ---------------------------------------
 
 
-@lru_cache(maxsize=4)
-def _fernet(keys: tuple[str, ...]) -> MultiFernet:
-    return MultiFernet([Fernet(k.encode() if isinstance(k, str) else k) for k in keys])
-
-
-def _cipher() -> MultiFernet:
-    return _fernet(tuple(settings.ID_ENCRYPTION_KEYS))
-
-
 def encrypt_id_number(number: str) -> str:
-    return _cipher().encrypt(number.encode()).decode()
+    return crypto.encrypt(settings.ID_ENCRYPTION_KEYS, number)
 
 
 def decrypt_id_number(token: str) -> str:
-    try:
-        return _cipher().decrypt(token.encode()).decode()
-    except InvalidToken:
-        raise ValueError("ID number cannot be decrypted with the configured keys") from None
+    return crypto.decrypt(settings.ID_ENCRYPTION_KEYS, token)
 
 
 def reencrypt_id_number(token: str) -> str:
     """Re-encrypt under the first (current) key; used by key rotation."""
-    return _cipher().rotate(token.encode()).decode()
+    return crypto.reencrypt(settings.ID_ENCRYPTION_KEYS, token)
 
 
 def id_lookup_hash(number: str) -> str:

@@ -15,6 +15,7 @@ Rules (the manual's section 3, DOMAIN.md "Information change"):
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable
 from pathlib import PurePosixPath
 
@@ -77,7 +78,9 @@ def _snapshot_personal(archive: Archive) -> dict[str, tuple[str, str]]:
 
 
 def _snapshot_contact(archive: Archive) -> dict[str, tuple[str, str]]:
-    return {"mobile": (_("手机号码"), mask_mobile(str(archive.user.mobile or "")))}
+    mobile = str(archive.user.mobile or "")
+    # Shown masked, compared in full: 138****0001 → 138****0001 is still a new number.
+    return {"mobile": (_("手机号码"), mask_mobile(mobile), mobile)}
 
 
 def _snapshot_education(archive: Archive) -> dict[str, tuple[str, str]]:
@@ -101,32 +104,39 @@ def _snapshot_education(archive: Archive) -> dict[str, tuple[str, str]]:
     return result
 
 
-def _rows_professional(archive: Archive) -> dict[str, list[str]]:
-    return {
-        "qualifications": sorted(
+def _rows_professional(archive: Archive) -> dict[str, list[tuple[str, str]]]:
+    """Each row as (full text, text shown): certificate numbers are masked only when shown."""
+    qualifications = []
+    for q in archive.qualifications.all():
+        head = (
             f"{q.get_qualification_type_display()}，{q.get_level_display()}，{q.get_method_display()}，"
-            f"{_date(q.obtained_on)}，{_mask_certificate(q.certificate_number)}"
-            for q in archive.qualifications.all()
-        ),
-        "talents": sorted(
-            f"{t.get_talent_type_display()}，入选年度 {t.selected_year}，第 {t.batch} 期，{t.get_status_display()}"
-            + (f"，毕业年度 {t.graduation_year}" if t.graduation_year else "")
-            for t in archive.talents.all()
-        ),
-        "awards": sorted(
-            f"{a.content}，{a.get_level_display()}，{_date(a.awarded_on)}，{a.issuer}"
-            + (f"，备注：{a.remark}" if a.remark else "")
-            + (f"，其他守信信息：{a.other_credit_info}" if a.other_credit_info else "")
-            for a in archive.awards.all()
-        ),
+            f"{_date(q.obtained_on)}，"
+        )
+        qualifications.append((head + q.certificate_number, head + _mask_certificate(q.certificate_number)))
+    talents = [
+        f"{t.get_talent_type_display()}，入选年度 {t.selected_year}，第 {t.batch} 期，{t.get_status_display()}"
+        + (f"，毕业年度 {t.graduation_year}" if t.graduation_year else "")
+        for t in archive.talents.all()
+    ]
+    awards = [
+        f"{a.content}，{a.get_level_display()}，{_date(a.awarded_on)}，{a.issuer}"
+        + (f"，备注：{a.remark}" if a.remark else "")
+        + (f"，其他守信信息：{a.other_credit_info}" if a.other_credit_info else "")
+        for a in archive.awards.all()
+    ]
+    # In the archive's order (by date), as the edit form lists them.
+    return {
+        "qualifications": qualifications,
+        "talents": [(t, t) for t in talents],
+        "awards": [(a, a) for a in awards],
     }
 
 
-def _snapshot_professional(archive: Archive) -> dict[str, tuple[str, str]]:
+def _snapshot_professional(archive: Archive) -> dict[str, tuple[str, ...]]:
     def yes_no(v):
         return "" if v is None else (_("是") if v else _("否"))
 
-    result = {
+    result: dict[str, tuple[str, ...]] = {
         "is_cpa": (_("是否注册会计师"), yes_no(archive.is_cpa)),
         "is_tax_agent": (_("是否税务师"), yes_no(archive.is_tax_agent)),
         "is_asset_appraiser": (_("是否资产评估师"), yes_no(archive.is_asset_appraiser)),
@@ -134,8 +144,12 @@ def _snapshot_professional(archive: Archive) -> dict[str, tuple[str, str]]:
     }
     labels = {"qualifications": _("专业技术资格"), "talents": _("高端会计人才"), "awards": _("奖励信息")}
     for key, rows in _rows_professional(archive).items():
-        for row in rows:
-            result[f"{key}:{row}"] = (labels[key], row)
+        seen: Counter[str] = Counter()
+        for full, shown in rows:
+            # Identical rows are kept apart (removing one duplicate is a change), and
+            # rows are compared on their full text, not on the masked one.
+            seen[full] += 1
+            result[f"{key}:{full}#{seen[full]}"] = (labels[key], shown, full)
     return result
 
 
@@ -152,7 +166,7 @@ def _snapshot_work(archive: Archive) -> dict[str, tuple[str, str]]:
     }
 
 
-SNAPSHOTS: dict[str, Callable[[Archive], dict[str, tuple[str, str]]]] = {
+SNAPSHOTS: dict[str, Callable[[Archive], dict[str, tuple[str, ...]]]] = {
     ChangeItem.PERSONAL: _snapshot_personal,
     ChangeItem.CONTACT: _snapshot_contact,
     ChangeItem.EDUCATION: _snapshot_education,
@@ -161,18 +175,41 @@ SNAPSHOTS: dict[str, Callable[[Archive], dict[str, tuple[str, str]]]] = {
 }
 
 
+def _identity_rows(user: User) -> list[tuple[str, str]]:
+    """性别, 出生日期, 国籍, 证件类型, 证件号码: shown with 个人信息, never changed here."""
+    return [
+        (_("性别"), user.get_gender_display()),
+        (_("出生日期"), _date(user.birth_date)),
+        (_("国籍"), user.nationality),
+        (_("证件类型"), user.get_id_type_display()),
+        (_("证件号码"), user.id_number_masked),
+    ]
+
+
+FILE_FIELDS = {"photo", "id_card_front", "id_card_back", "student_card"}
+
+
 def item_snapshot(*, archive: Archive, item: str) -> list[tuple[str, str]]:
-    """The item's current values as (label, value) rows, for the read-only page."""
-    return [pair for pair in SNAPSHOTS[item](archive).values()]
+    """The item's current values as (label, value) rows, for the read-only page
+    (an upload shows as 已上传; the change log keeps its stored name)."""
+    rows = [
+        (entry[0], (_("已上传") if entry[1] else "") if key in FILE_FIELDS else entry[1])
+        for key, entry in SNAPSHOTS[item](archive).items()
+    ]
+    if item == ChangeItem.PERSONAL:
+        rows[1:1] = _identity_rows(archive.user)  # after 姓名
+    return rows
 
 
 def _diff(before: dict, after: dict) -> list[dict]:
+    """Changed fields as label, old and new as shown; an entry (label, shown[, compared])
+    is compared on its last element, so a masked value that looks the same still counts."""
     changes = []
     for key in list(before) + [k for k in after if k not in before]:
         label = (after.get(key) or before[key])[0]
-        old, new = before.get(key, ("", ""))[1], after.get(key, ("", ""))[1]
-        if old != new:
-            changes.append({"field": key.split(":")[0], "label": str(label), "old": old, "new": new})
+        old, new = before.get(key, ("", "")), after.get(key, ("", ""))
+        if old[-1] != new[-1]:
+            changes.append({"field": key.split(":")[0], "label": str(label), "old": old[1], "new": new[1]})
     return changes
 
 

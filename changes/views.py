@@ -154,6 +154,7 @@ def _save(request: HttpRequest, archive, item: str, forms: dict):
 
 def _render_edit(request, archive, item, forms, version, **extra) -> HttpResponse:
     context = {"archive": archive, "item": item, "item_label": ChangeItem(item).label, "version": version,
+               "save_label": _("保存"),
                "current_mobile": mask_mobile(str(archive.user.mobile or "")), **forms, **extra}
     if "formsets" in context:
         context["formsets"] = labelled_formsets(context["formsets"])
@@ -180,6 +181,8 @@ def edit(request: HttpRequest, archive, item: str) -> HttpResponse:
         forms["certification"] = unbound_from(data, CertificationForm)
         return _render_edit(request, archive, item, forms, version)
     forms = _forms_for(item, archive, request.POST, request.FILES)
+    # A page drawn again cannot refill a file input: say so whenever a chosen image was not kept.
+    uploads_lost = any(request.FILES.values())
     if _valid(forms):
         try:
             _save(request, archive, item, forms)
@@ -187,12 +190,11 @@ def edit(request: HttpRequest, archive, item: str) -> HttpResponse:
             messages.info(request, exc.message)
             return redirect("changes:item", item=item)
         except services.StaleVersion as exc:
-            return _render_edit(request, archive, item, forms, version, stale=exc.message)
+            return _render_edit(request, archive, item, forms, version, stale=exc.message, uploads_lost=uploads_lost)
         except PortalError as exc:
-            return _render_edit(request, archive, item, forms, version, error=exc.message)
+            return _render_edit(request, archive, item, forms, version, error=exc.message, uploads_lost=uploads_lost)
         messages.success(request, _("%(item)s已保存，变更已记入变更记录。") % {"item": ChangeItem(item).label})
         return redirect("changes:item", item=item)
-    uploads_lost = any(request.FILES.values())
     return _render_edit(request, archive, item, forms, version, uploads_lost=uploads_lost)
 
 

@@ -138,7 +138,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # A file, not the default in-memory database, for the test database too, so
     # threads (live server, concurrency tests) wait for the lock as in real use.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
+    # One file per process, so two test runs in one checkout do not share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker, cache and sessions (optional) ------------------------
@@ -305,3 +306,19 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# --- Continuing education (继续教育) ---------------------------------------------------
+# Yearly credit requirement (财会〔2018〕10号, 黔财会〔2020〕1号): 90 a year, of which
+# 公需科目 at least 30 and 专业科目 at least 60.
+CE_ANNUAL_MIN_CREDITS = env_int("CE_ANNUAL_MIN_CREDITS", 90)
+CE_PUBLIC_MIN_CREDITS = env_int("CE_PUBLIC_MIN_CREDITS", 30)
+CE_PROFESSIONAL_MIN_CREDITS = env_int("CE_PROFESSIONAL_MIN_CREDITS", 60)
+# The oldest year offered in the 远程教育 年度 select (the current year is the newest).
+CE_FIRST_YEAR = env_int("CE_FIRST_YEAR", 2018)
+# 点击查看: lifetime of the one-time token handed to the institution's platform.
+CE_LAUNCH_TOKEN_TTL_SECONDS = env_int("CE_LAUNCH_TOKEN_TTL_SECONDS", 300)
+# Institution API: how far X-Timestamp may be from the server clock.
+CE_API_CLOCK_SKEW_SECONDS = env_int("CE_API_CLOCK_SKEW_SECONDS", 300)
+# Fernet keys (comma-separated, first encrypts) for the institutions' API secrets;
+# by default the ID-encryption keys, so `rotate_id_keys`-style rotation applies.
+CE_API_SECRET_KEYS = env_list("CE_API_SECRET_KEYS") or ID_ENCRYPTION_KEYS

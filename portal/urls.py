@@ -13,4 +13,6 @@ urlpatterns = [
     path("collection/", include("collection.urls")),
     path("changes/", include("changes.urls")),
     path("admin/", admin.site.urls),
+    path("education/", include("education.urls")),
+    path("api/v1/", include("education.api_urls")),
 ]

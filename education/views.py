@@ -1,0 +1,115 @@
+"""继续教育 pages: the menu, 专业课学习, 远程教育 (year query, 报名), 点击查看."""
+
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from collection.models import ArchiveStatus
+from collection.selectors import archive_for
+from portal.errors import PortalError
+
+from . import selectors, services
+from .forms import EnrolForm, YearForm
+
+
+def collected_required(view):
+    """继续教育 is open only once the archive is 已采集."""
+
+    @login_required
+    @never_cache
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        archive = archive_for(user=request.user)
+        if archive is None or archive.status != ArchiveStatus.COLLECTED:
+            return render(request, "education/not_collected.html", {"archive": archive}, status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@collected_required
+@require_GET
+def menu(request: HttpRequest) -> HttpResponse:
+    """继续教育: 专业课学习, 学分确认申请, 继续教育记录查询."""
+    return render(request, "education/menu.html")
+
+
+@collected_required
+@require_GET
+def professional(request: HttpRequest) -> HttpResponse:
+    """专业课学习: 远程教育."""
+    return render(request, "education/professional.html")
+
+
+def _remote_url(year: int) -> str:
+    return f"{reverse('education:remote')}?{urlencode({'year': year})}"
+
+
+@collected_required
+@require_GET
+def remote(request: HttpRequest) -> HttpResponse:
+    """远程教育: choose 年度, 查询, the institutions filed for it with 报名 / 点击查看."""
+    form = YearForm(request.GET or None, initial={"year": selectors.current_year()})
+    year = form.cleaned_data["year"] if form.is_valid() else selectors.current_year()
+    institutions = list(selectors.institutions_for_year(year=year, user=request.user))
+    return render(request, "education/remote.html", {
+        "form": form, "year": year, "institutions": institutions, "queried": form.is_bound,
+    })
+
+
+@collected_required
+@require_POST
+def enrol(request: HttpRequest) -> HttpResponse:
+    """报名 for an institution and year; a second 报名 says 已报名."""
+    form = EnrolForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请选择要报名的机构和年度。"))
+        return redirect("education:remote")
+    year = form.cleaned_data["year"]
+    institution = form.cleaned_data["institution"]
+    try:
+        services.enrolment_create(user=request.user, institution=institution, year=year)
+    except services.AlreadyEnrolled:
+        messages.info(request, _("已报名：%(name)s（%(year)s年度），点击“点击查看”进入学习平台。")
+                      % {"name": institution.name, "year": year})
+    except PortalError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("报名成功：%(name)s（%(year)s年度），点击“点击查看”进入学习平台。")
+                         % {"name": institution.name, "year": year})
+    return redirect(_remote_url(year))
+
+
+def _with_token(platform_url: str, token: str) -> str:
+    parts = urlsplit(platform_url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "token"]
+    query.append(("token", token))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+@collected_required
+@require_POST
+def launch(request: HttpRequest, enrolment_id: int) -> HttpResponse:
+    """点击查看: a one-time token, then off to the institution's platform."""
+    enrolment = selectors.enrolment_of(user=request.user, enrolment_id=enrolment_id)
+    if enrolment is None:
+        raise Http404
+    try:
+        token = services.launch_token_issue(enrolment=enrolment)
+    except PortalError as error:
+        messages.error(request, error.message)
+        return redirect(_remote_url(enrolment.year))
+    response = HttpResponseRedirect(_with_token(enrolment.institution.platform_url, token))
+    # The token must not leak onward through the Referer of the platform's own links.
+    response["Referrer-Policy"] = "no-referrer"
+    return response
