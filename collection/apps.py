@@ -3,3 +3,4 @@ from django.apps import AppConfig
 
 class CollectionConfig(AppConfig):
     name = "collection"
+    verbose_name = "信息采集"

@@ -90,33 +90,38 @@ def _verify(request: HttpRequest) -> InstitutionApiKey | JsonResponse:
     try:
         body = request.body
     except RequestDataTooBig:
-        return json_error(413, "body_too_large", _("请求体过大。"))
+        return json_error(400, "body_too_large", _("请求体过大。"))
     expected = sign(decrypt_secret(api_key.secret_encrypted), timestamp, body)
     if not hmac.compare_digest(expected, signature):
         return _unauthorized("bad_signature", _("签名校验失败。"))
     return api_key
 
 
-def institution_signed(view):
-    """An institution API view: POST only, signature checked, JSON errors only.
+def institution_signed(view=None, *, methods: tuple[str, ...] = ("POST",)):
+    """An institution API view: only `methods` (POST by default), signature checked,
+    JSON errors only. A GET is signed over an empty body.
 
     The view receives the authenticated institution as `request.institution`.
     Cookies play no part, so the view is exempt from CSRF.
     """
 
-    @csrf_exempt
-    @never_cache
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if request.method != "POST":
-            response = json_error(405, "method_not_allowed", _("只接受 POST 请求。"))
-            response["Allow"] = "POST"
-            return response
-        result = _verify(request)
-        if isinstance(result, JsonResponse):
-            return result
-        request.institution = result.institution
-        request.api_key = result
-        return view(request, *args, **kwargs)
+    def decorate(view):
+        @csrf_exempt
+        @never_cache
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs):
+            if request.method not in methods:
+                response = json_error(405, "method_not_allowed",
+                                      _("只接受 %(methods)s 请求。") % {"methods": "/".join(methods)})
+                response["Allow"] = ", ".join(methods)
+                return response
+            result = _verify(request)
+            if isinstance(result, JsonResponse):
+                return result
+            request.institution = result.institution
+            request.api_key = result
+            return view(request, *args, **kwargs)
 
-    return wrapper
+        return wrapper
+
+    return decorate(view) if view is not None else decorate

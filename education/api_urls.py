@@ -8,4 +8,7 @@ app_name = "education_api"
 
 urlpatterns = [
     path("learner-tokens/exchange", api.learner_token_exchange, name="learner_token_exchange"),
+    path("credit-batches", api.credit_batch_create, name="credit_batch_create"),
+    path("credit-batches/<int:batch_id>", api.credit_batch_detail, name="credit_batch_detail"),
+    path("openapi.json", api.openapi, name="openapi"),
 ]

@@ -3,3 +3,4 @@ from django.apps import AppConfig
 
 class EducationConfig(AppConfig):
     name = "education"
+    verbose_name = "继续教育"

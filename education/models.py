@@ -1,8 +1,9 @@
-"""继续教育: filed institutions (备案机构), enrolments (报名), launch tokens and
-the institutions' API keys.
+"""继续教育: filed institutions (备案机构), enrolments (报名), launch tokens,
+the institutions' API keys, credit records, yearly totals and credit batches.
 
 Absolute rules are database constraints: one filing per institution and year,
-one enrolment per person, year and institution, one live API key per institution.
+one enrolment per person, year and institution, one live API key per institution,
+one credit per (institution, record_id), one yearly total per person and year.
 """
 
 from __future__ import annotations
@@ -127,3 +128,149 @@ class InstitutionApiKey(models.Model):
 
     def __str__(self) -> str:
         return self.key_id
+
+
+# --- credits ---------------------------------------------------------------------------
+
+CREDITS_MAX_DIGITS = 6
+CREDITS_PLACES = 1
+
+
+class CreditSource(models.TextChoices):
+    INSTITUTION = "institution", _("备案机构")
+    CLAIM = "claim", _("学分确认申请")
+    STAFF = "staff", _("工作人员录入")
+
+
+class CreditCategory(models.TextChoices):
+    PUBLIC = "public", _("公需科目")
+    PROFESSIONAL = "professional", _("专业科目")
+
+
+class CreditRecord(models.Model):
+    """One credited activity of a person in a year (a course, a claim, a staff entry).
+
+    `record_id` is the source's own id: for an institution, (institution, record_id)
+    is unique, which is what makes re-sent batches add nothing.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credit_records")
+    source = models.CharField(_("来源"), max_length=20, choices=CreditSource.choices)
+    institution = models.ForeignKey(
+        Institution, verbose_name=_("备案机构"), on_delete=models.PROTECT, related_name="credit_records",
+        null=True, blank=True,
+    )
+    record_id = models.CharField(_("记录编号"), max_length=64)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    category = models.CharField(_("科目类别"), max_length=20, choices=CreditCategory.choices)
+    credits = models.DecimalField(_("学分"), max_digits=CREDITS_MAX_DIGITS, decimal_places=CREDITS_PLACES)
+    course = models.CharField(_("课程或活动"), max_length=200)
+    completed_at = models.DateField(_("完成日期"))
+    batch = models.ForeignKey("CreditBatch", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-completed_at", "-pk"]
+        verbose_name = _("学分记录")
+        verbose_name_plural = _("学分记录")
+        indexes = [models.Index(fields=["user", "year"], name="credit_user_year")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["institution", "record_id"], condition=Q(institution__isnull=False),
+                name="credit_unique_institution_record",
+            ),
+            models.UniqueConstraint(
+                fields=["source", "record_id"], condition=Q(institution__isnull=True),
+                name="credit_unique_source_record",
+            ),
+            models.CheckConstraint(condition=Q(credits__gt=0), name="credit_positive"),
+            models.CheckConstraint(condition=Q(year__gte=MIN_YEAR, year__lte=MAX_YEAR), name="credit_year_range"),
+            models.CheckConstraint(
+                condition=Q(source="institution", institution__isnull=False) | ~Q(source="institution"),
+                name="credit_institution_source_has_institution",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.record_id} #{self.user_id}"
+
+
+class CreditYearTotal(models.Model):
+    """A person's credits of one year, kept in step with CreditRecord in the same
+    transaction (pages read this row, never sum the records)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credit_totals")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    public_credits = models.DecimalField(_("公需科目"), max_digits=8, decimal_places=CREDITS_PLACES, default=0)
+    professional_credits = models.DecimalField(_("专业科目"), max_digits=8, decimal_places=CREDITS_PLACES, default=0)
+    total = models.DecimalField(_("合计"), max_digits=8, decimal_places=CREDITS_PLACES, default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("年度学分")
+        verbose_name_plural = _("年度学分")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "year"], name="credit_total_once_per_year"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} #{self.user_id}: {self.total}"
+
+
+class CreditBatchStatus(models.TextChoices):
+    PENDING = "pending", _("待处理")
+    PROCESSING = "processing", _("处理中")
+    DONE = "done", _("已完成")
+
+
+class CreditBatch(models.Model):
+    """A batch of credit records posted by an institution: the outbox row of its processing.
+
+    `records` is the batch as parsed, with every ID number replaced by its lookup
+    hash and masked form right away (no plain ID number is ever stored).
+    """
+
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="credit_batches")
+    status = models.CharField(
+        _("状态"), max_length=20, choices=CreditBatchStatus.choices, default=CreditBatchStatus.PENDING
+    )
+    records = models.JSONField(_("记录"))
+    record_count = models.PositiveIntegerField(_("记录数"))
+    origin = models.CharField(_("来源"), max_length=10, default="api")
+    created_at = models.DateTimeField(_("接收时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("学分批次")
+        verbose_name_plural = _("学分批次")
+        indexes = [models.Index(fields=["status", "updated_at"], name="creditbatch_status")]
+
+    def __str__(self) -> str:
+        return f"batch #{self.pk} ({self.institution_id})"
+
+
+class CreditBatchResult(models.TextChoices):
+    ACCEPTED = "accepted", _("已入账")
+    DUPLICATE = "duplicate", _("重复")
+    REJECTED = "rejected", _("拒绝")
+
+
+class CreditBatchItem(models.Model):
+    """The outcome of one record of a batch, written in the same transaction as
+    its credit: a re-run skips the records that already have one."""
+
+    batch = models.ForeignKey(CreditBatch, on_delete=models.CASCADE, related_name="items")
+    index = models.PositiveIntegerField()
+    record_id = models.CharField(max_length=64)
+    result = models.CharField(max_length=20, choices=CreditBatchResult.choices)
+    reason = models.CharField(max_length=40, blank=True)
+    message = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["batch", "index"]
+        constraints = [models.UniqueConstraint(fields=["batch", "index"], name="creditbatchitem_once")]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}[{self.index}] {self.result}"

@@ -1,4 +1,5 @@
-"""继续教育 pages: the menu, 专业课学习, 远程教育 (year query, 报名), 点击查看."""
+"""继续教育 pages: the menu, 专业课学习, 远程教育 (year query, 报名), 点击查看,
+继续教育记录查询 (yearly totals, 查看明细)."""
 
 from __future__ import annotations
 
@@ -113,3 +114,24 @@ def launch(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     # The token must not leak onward through the Referer of the platform's own links.
     response["Referrer-Policy"] = "no-referrer"
     return response
+
+
+@collected_required
+@require_GET
+def credits(request: HttpRequest) -> HttpResponse:
+    """继续教育记录查询: choose 年度, 查询, the year's totals against the requirement."""
+    form = YearForm(request.GET or None, initial={"year": selectors.current_year()})
+    year = form.cleaned_data["year"] if form.is_valid() else selectors.current_year()
+    return render(request, "education/credits.html", {
+        "form": form, "year": year, "summary": selectors.year_credits(user=request.user, year=year),
+    })
+
+
+@collected_required
+@require_GET
+def credit_detail(request: HttpRequest) -> HttpResponse:
+    """查看明细: every credit record of the year."""
+    form = YearForm(request.GET or None)
+    year = form.cleaned_data["year"] if form.is_valid() else selectors.current_year()
+    records = list(selectors.credit_records_of(user=request.user, year=year))
+    return render(request, "education/credit_detail.html", {"year": year, "records": records})

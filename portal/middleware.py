@@ -42,5 +42,9 @@ class RequestSizeLimitMiddleware:
             length = 0
         if length > settings.MAX_REQUEST_BYTES:
             limit_mb = settings.MAX_REQUEST_BYTES // (1024 * 1024)
+            if request.path.startswith("/api/"):
+                # The institution API answers every error in JSON (400, as its document says).
+                message = f"请求体过大（上限 {limit_mb} MB）。"
+                return JsonResponse({"error": {"code": "body_too_large", "message": message}}, status=400)
             return render(request, "portal/request_too_large.html", {"limit_mb": limit_mb}, status=413)
         return self.get_response(request)

@@ -175,6 +175,7 @@ CELERY_BEAT_SCHEDULE = {
     "sms-outbox-sweep": {"task": "accounts.tasks.sms_outbox_sweep", "schedule": 60.0},
     "accounts-prune-sessions": {"task": "accounts.tasks.user_sessions_prune", "schedule": 3600.0},
     "collection-orphan-uploads": {"task": "collection.tasks.orphan_uploads_delete", "schedule": 3600.0},
+    "education-credit-batch-sweep": {"task": "education.tasks.credit_batch_sweep", "schedule": 60.0},
 }
 
 # --- Authentication -------------------------------------------------------------
@@ -322,3 +323,6 @@ CE_API_CLOCK_SKEW_SECONDS = env_int("CE_API_CLOCK_SKEW_SECONDS", 300)
 # Fernet keys (comma-separated, first encrypts) for the institutions' API secrets;
 # by default the ID-encryption keys, so `rotate_id_keys`-style rotation applies.
 CE_API_SECRET_KEYS = env_list("CE_API_SECRET_KEYS") or ID_ENCRYPTION_KEYS
+# Institution API, POST /api/v1/credit-batches: most records and bytes in one batch.
+CE_CREDIT_BATCH_MAX_RECORDS = env_int("CE_CREDIT_BATCH_MAX_RECORDS", 1000)
+CE_CREDIT_BATCH_MAX_BYTES = env_int("CE_CREDIT_BATCH_MAX_BYTES", 2 * 1024 * 1024)

@@ -88,7 +88,7 @@ def test_enrol_and_launch(pages, shot, live_server, learner, institution, last_y
 
     page.goto("/education/")
     expect(page.get_by_role("heading", name="继续教育")).to_be_visible()
-    expect(page.get_by_text("即将开放")).to_have_count(2)
+    expect(page.get_by_text("即将开放")).to_have_count(1)
     check(page, pages, shot, "menu", javascript=javascript)
     page.get_by_role("link", name="专业课学习").click()
     expect(page.get_by_role("heading", name="专业课学习")).to_be_visible()

@@ -74,3 +74,34 @@ def exchange(client, *, key_id: str, secret: str, token: str, timestamp: int | N
 def remote_url(year: int | None = None) -> str:
     url = reverse("education:remote")
     return url if year is None else f"{url}?year={year}"
+
+
+CREDIT_BATCHES_URL = "/api/v1/credit-batches"
+
+
+def credit_record(user, *, record_id: str = "R1", year: int, category: str = "专业科目", credits=10,
+                  course: str = "企业会计准则解读", completed_at: str | None = None, name: str | None = None,
+                  id_number: str | None = None) -> dict:
+    """One record of a credit batch, for `user` (built with AccountFactory: has plain_id_number)."""
+    return {"record_id": record_id, "id_type": "resident_id_card",
+            "id_number": user.plain_id_number if id_number is None else id_number,
+            "name": user.name if name is None else name, "year": year, "category": category,
+            "credits": credits, "course": course, "completed_at": completed_at or f"{year}-06-30"}
+
+
+def post_batch(client, api_key, records=None, *, body: bytes | None = None, headers: dict | None = None):
+    """POST /api/v1/credit-batches as the institution of `api_key` ((key, secret)) would."""
+    key, secret = api_key
+    if body is None:
+        body = json.dumps({"records": records}, ensure_ascii=False).encode()
+    if headers is None:
+        headers = signed_headers(key_id=key.key_id, secret=secret, body=body)
+    return client.generic("POST", CREDIT_BATCHES_URL, body, content_type="application/json", **headers)
+
+
+def get_batch(client, api_key, batch_id: int, *, headers: dict | None = None):
+    """GET /api/v1/credit-batches/{id}, signed over the empty body."""
+    key, secret = api_key
+    if headers is None:
+        headers = signed_headers(key_id=key.key_id, secret=secret, body=b"")
+    return client.get(f"{CREDIT_BATCHES_URL}/{batch_id}", **headers)

@@ -1,0 +1,421 @@
+"""Credit records, yearly totals and the institutions' credit batches.
+
+Every credit goes through `credit_record_add`, which updates the person's
+CreditYearTotal in the same transaction (an UPDATE with F(), so concurrent
+batches stay exact).
+
+A batch posted by an institution (or imported with `import_credits`) is first a
+CreditBatch row, written with every ID number already replaced by its lookup
+hash and masked form; `education.tasks.credit_batch_process` is queued on
+commit. Processing handles each record in its own transaction, which also
+writes the record's CreditBatchItem (its outcome): a run interrupted half-way
+is finished by the next one (the periodic sweep re-queues batches left
+待处理/处理中) without counting anything twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.identity import IdType, id_lookup_hash, mask_id_number, normalize_id_number, validate_id_number
+from accounts.models import User
+from collection.models import Archive, ArchiveStatus
+from portal.errors import PortalError
+from portal.tasks import enqueue_on_commit
+
+from .models import (
+    MAX_YEAR,
+    MIN_YEAR,
+    CreditBatch,
+    CreditBatchItem,
+    CreditBatchResult,
+    CreditBatchStatus,
+    CreditCategory,
+    CreditRecord,
+    CreditSource,
+    CreditYearTotal,
+    Enrolment,
+    Institution,
+    InstitutionFiling,
+)
+
+logger = logging.getLogger(__name__)
+
+RECORD_FIELDS = ("record_id", "id_type", "id_number", "name", "year", "category", "credits", "course",
+                 "completed_at")
+_STRING_FIELDS = ("record_id", "id_type", "id_number", "name", "category", "course", "completed_at")
+CATEGORY_BY_LABEL = {"公需科目": CreditCategory.PUBLIC, "专业科目": CreditCategory.PROFESSIONAL}
+MAX_RECORD_CREDITS = Decimal("999.9")
+
+
+class CreditError(PortalError):
+    """A credit rule refused the operation."""
+
+
+class BatchInvalid(CreditError):
+    """The batch as a whole is malformed (wrong types, too many records): nothing is stored."""
+
+
+class CreditDuplicate(CreditError):
+    """A record with this source / institution and record_id already exists."""
+
+
+# --- reasons a record is refused -------------------------------------------------------
+
+REASONS = {
+    "invalid_value": gettext_lazy("字段取值无效"),
+    "conflict": gettext_lazy("相同 record_id 已入账，但内容不同"),
+    "institution_not_filed": gettext_lazy("本机构未在该年度备案"),
+    "person_unknown": gettext_lazy("查无此人或其尚未完成信息采集"),
+    "name_mismatch": gettext_lazy("姓名与证件号码不符"),
+    "not_enrolled": gettext_lazy("该人员未在该年度报名本机构"),
+}
+
+
+# --- parsing: the batch as received ------------------------------------------------------
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _sanitised(index: int, record) -> dict:
+    if not isinstance(record, dict):
+        raise BatchInvalid(_("records[%(i)d] 须为对象。") % {"i": index}, code="wrong_type")
+    missing = [f for f in RECORD_FIELDS if f not in record]
+    if missing:
+        raise BatchInvalid(_("records[%(i)d] 缺少字段：%(f)s。") % {"i": index, "f": ", ".join(missing)},
+                           code="missing_field")
+    for field in _STRING_FIELDS:
+        if not isinstance(record[field], str):
+            raise BatchInvalid(_("records[%(i)d].%(f)s 须为字符串。") % {"i": index, "f": field}, code="wrong_type")
+    if not _is_int(record["year"]):
+        raise BatchInvalid(_("records[%(i)d].year 须为整数。") % {"i": index}, code="wrong_type")
+    credits = record["credits"]
+    if not (_is_int(credits) or isinstance(credits, Decimal | float)):
+        raise BatchInvalid(_("records[%(i)d].credits 须为数字。") % {"i": index}, code="wrong_type")
+    # The plain ID number goes no further than this function: only its hash and masked form are kept.
+    number = normalize_id_number(record["id_number"])
+    try:
+        validate_id_number(record["id_type"], number)
+        id_valid = True
+    except ValidationError:
+        id_valid = False
+    return {
+        "record_id": record["record_id"].strip(),
+        "id_type": record["id_type"],
+        "id_hash": id_lookup_hash(number) if number else "",
+        "id_masked": mask_id_number(number) if id_valid else "",
+        "id_valid": id_valid,
+        "name": record["name"].strip(),
+        "year": record["year"],
+        "category": record["category"].strip(),
+        "credits": str(credits),
+        "course": record["course"].strip(),
+        "completed_at": record["completed_at"].strip(),
+    }
+
+
+def credit_records_parse(records) -> list[dict]:
+    """Check the batch's shape and types; return the records with ID numbers replaced
+    by hash + mask. Raises BatchInvalid (the whole batch is refused)."""
+    if not isinstance(records, list):
+        raise BatchInvalid(_("records 须为数组。"), code="wrong_type")
+    if not records:
+        raise BatchInvalid(_("records 不能为空。"), code="empty_batch")
+    limit = settings.CE_CREDIT_BATCH_MAX_RECORDS
+    if len(records) > limit:
+        raise BatchInvalid(_("一个批次最多 %(n)d 条记录。") % {"n": limit}, code="too_many_records")
+    return [_sanitised(i, r) for i, r in enumerate(records)]
+
+
+@transaction.atomic
+def credit_batch_receive(*, institution: Institution, records, origin: str = "api") -> CreditBatch:
+    """Store a batch durably (ID numbers hashed and masked) and queue its processing on commit."""
+    from .tasks import credit_batch_process
+
+    clean = credit_records_parse(records)
+    batch = CreditBatch.objects.create(institution=institution, records=clean, record_count=len(clean),
+                                       origin=origin)
+    enqueue_on_commit(credit_batch_process, batch.pk)
+    logger.info("credit batch %s received from %s: %s records", batch.pk, institution.code, len(clean))
+    return batch
+
+
+# --- one record --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordValues:
+    record_id: str
+    id_type: str
+    id_hash: str
+    name: str
+    year: int
+    category: str
+    credits: Decimal
+    course: str
+    completed_at: dt.date
+
+
+def _values(rec: dict) -> RecordValues | str:
+    """The record's typed values, or the message saying which value is invalid."""
+    if not rec["record_id"] or len(rec["record_id"]) > 64:
+        return _("record_id 须为 1–64 个字符")
+    if rec["id_type"] not in IdType.values or not rec["id_valid"]:
+        return _("证件类型或证件号码无效")
+    if not rec["name"] or len(rec["name"]) > 50:
+        return _("name 须为 1–50 个字符")
+    if not MIN_YEAR <= rec["year"] <= MAX_YEAR:
+        return _("year 超出范围")
+    if rec["category"] not in CATEGORY_BY_LABEL:
+        return _("category 须为“公需科目”或“专业科目”")
+    try:
+        credits = Decimal(rec["credits"])
+    except InvalidOperation:
+        return _("credits 须为数字")
+    if not credits.is_finite() or credits <= 0 or credits > MAX_RECORD_CREDITS or credits != credits.quantize(
+            Decimal("0.1")):
+        return _("credits 须大于 0、不超过 999.9，且最多 1 位小数")
+    if not rec["course"] or len(rec["course"]) > 200:
+        return _("course 须为 1–200 个字符")
+    try:
+        completed = dt.date.fromisoformat(rec["completed_at"][:10])
+    except ValueError:
+        return _("completed_at 须为日期（YYYY-MM-DD）")
+    if completed.year != rec["year"]:
+        return _("completed_at 须在 year 年度内")
+    return RecordValues(record_id=rec["record_id"], id_type=rec["id_type"], id_hash=rec["id_hash"],
+                        name=rec["name"], year=rec["year"], category=CATEGORY_BY_LABEL[rec["category"]],
+                        credits=credits.quantize(Decimal("0.1")), course=rec["course"], completed_at=completed)
+
+
+def _same(existing: CreditRecord, values: RecordValues) -> bool:
+    return (existing.user.id_hash == values.id_hash and existing.year == values.year
+            and existing.category == values.category and existing.credits == values.credits
+            and existing.course == values.course and existing.completed_at == values.completed_at)
+
+
+def _existing_outcome(existing: CreditRecord, values: RecordValues) -> tuple[str, str]:
+    if _same(existing, values):
+        return CreditBatchResult.DUPLICATE, ""
+    return CreditBatchResult.REJECTED, "conflict"
+
+
+def _record_outcome(batch: CreditBatch, rec: dict) -> tuple[str, str, str]:
+    """Apply one record of a batch: (result, reason code, message). Runs in the caller's transaction."""
+    values = _values(rec)
+    if isinstance(values, str):
+        return CreditBatchResult.REJECTED, "invalid_value", values
+    institution = batch.institution
+    existing = CreditRecord.objects.select_related("user").filter(
+        institution=institution, record_id=values.record_id).first()
+    if existing is not None:
+        return (*_existing_outcome(existing, values), "")
+    if not InstitutionFiling.objects.filter(institution=institution, year=values.year).exists():
+        return CreditBatchResult.REJECTED, "institution_not_filed", ""
+    user = User.objects.filter(id_hash=values.id_hash, id_type=values.id_type).first() if values.id_hash else None
+    if user is None or not Archive.objects.filter(user=user, status=ArchiveStatus.COLLECTED).exists():
+        return CreditBatchResult.REJECTED, "person_unknown", ""
+    if user.name != values.name:
+        return CreditBatchResult.REJECTED, "name_mismatch", ""
+    if not Enrolment.objects.filter(user=user, institution=institution, year=values.year).exists():
+        return CreditBatchResult.REJECTED, "not_enrolled", ""
+    try:
+        credit_record_add(user=user, source=CreditSource.INSTITUTION, institution=institution,
+                          record_id=values.record_id, year=values.year, category=values.category,
+                          credits=values.credits, course=values.course, completed_at=values.completed_at,
+                          batch=batch)
+    except CreditDuplicate:
+        # Another batch stored the same record_id between our look and our insert.
+        existing = CreditRecord.objects.select_related("user").get(institution=institution,
+                                                                    record_id=values.record_id)
+        return (*_existing_outcome(existing, values), "")
+    return CreditBatchResult.ACCEPTED, "", ""
+
+
+# --- credits and yearly totals --------------------------------------------------------------
+
+
+def _total_add(*, user_id: int, year: int, category: str, credits: Decimal) -> None:
+    field = "public_credits" if category == CreditCategory.PUBLIC else "professional_credits"
+    change = {field: F(field) + credits, "total": F("total") + credits, "updated_at": timezone.now()}
+    if CreditYearTotal.objects.filter(user_id=user_id, year=year).update(**change):
+        return
+    try:
+        with transaction.atomic():
+            CreditYearTotal.objects.create(user_id=user_id, year=year, total=credits, **{field: credits})
+    except IntegrityError:  # created concurrently: add to it
+        CreditYearTotal.objects.filter(user_id=user_id, year=year).update(**change)
+
+
+@transaction.atomic
+def credit_record_add(
+    *,
+    user: User,
+    source: str,
+    record_id: str,
+    year: int,
+    category: str,
+    credits: Decimal,
+    course: str,
+    completed_at: dt.date,
+    institution: Institution | None = None,
+    batch: CreditBatch | None = None,
+) -> CreditRecord:
+    """Store one credit and add it to the person's yearly total, atomically."""
+    credits = Decimal(credits).quantize(Decimal("0.1"))
+    try:
+        with transaction.atomic():
+            record = CreditRecord.objects.create(
+                user=user, source=source, institution=institution, record_id=record_id, year=year,
+                category=category, credits=credits, course=course, completed_at=completed_at, batch=batch,
+            )
+    except IntegrityError:
+        raise CreditDuplicate(_("该记录已存在。"), code="duplicate") from None
+    _total_add(user_id=user.pk, year=year, category=category, credits=credits)
+    return record
+
+
+# --- processing a batch ----------------------------------------------------------------------
+
+
+def credit_batch_process(*, batch_id: int) -> bool:
+    """Process every record of a batch that has no outcome yet; True if this call finished it.
+
+    Each record is its own transaction (the record, its total and its outcome),
+    under the batch row's lock, so concurrent or repeated runs count nothing twice.
+    """
+    batch = CreditBatch.objects.select_related("institution").filter(pk=batch_id).first()
+    if batch is None or batch.status == CreditBatchStatus.DONE:
+        return False
+    CreditBatch.objects.filter(pk=batch_id, status=CreditBatchStatus.PENDING).update(
+        status=CreditBatchStatus.PROCESSING, updated_at=timezone.now())
+    done = set(CreditBatchItem.objects.filter(batch_id=batch_id).values_list("index", flat=True))
+    for index, rec in enumerate(batch.records):
+        if index in done:
+            continue
+        with transaction.atomic():
+            locked = CreditBatch.objects.select_for_update().filter(pk=batch_id).values_list("status", flat=True)
+            if list(locked) == [CreditBatchStatus.DONE]:
+                return False
+            if CreditBatchItem.objects.filter(batch_id=batch_id, index=index).exists():
+                continue
+            result, reason, message = _record_outcome(batch, rec)
+            CreditBatchItem.objects.create(batch_id=batch_id, index=index, record_id=rec["record_id"][:64],
+                                           result=result, reason=reason, message=message[:200])
+            CreditBatch.objects.filter(pk=batch_id).update(updated_at=timezone.now())
+    with transaction.atomic():
+        CreditBatch.objects.select_for_update().filter(pk=batch_id).first()
+        if CreditBatchItem.objects.filter(batch_id=batch_id).count() < batch.record_count:
+            return False
+        finished = CreditBatch.objects.filter(pk=batch_id).exclude(status=CreditBatchStatus.DONE).update(
+            status=CreditBatchStatus.DONE, finished_at=timezone.now(), updated_at=timezone.now())
+    if finished:
+        logger.info("credit batch %s done", batch_id)
+    return bool(finished)
+
+
+def credit_batch_sweep(*, older_than_seconds: int = 60) -> int:
+    """Queue every batch left 待处理/处理中 without progress for a while; return how many."""
+    from .tasks import credit_batch_process as task
+
+    cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
+    ids = list(
+        CreditBatch.objects.filter(status__in=[CreditBatchStatus.PENDING, CreditBatchStatus.PROCESSING],
+                                   updated_at__lte=cutoff)
+        .order_by("created_at").values_list("pk", flat=True)[:500]
+    )
+    queued = 0
+    for pk in ids:
+        try:
+            task.apply_async(args=(pk,))
+            queued += 1
+        except Exception:
+            logger.warning("sweep could not queue credit batch %s; broker still down?", pk, exc_info=True)
+            break
+    return queued
+
+
+def credit_batch_report(*, batch: CreditBatch) -> dict:
+    """The status answer: totals and, per record, its outcome (pending while not processed)."""
+    items = {i.index: i for i in CreditBatchItem.objects.filter(batch=batch)}
+    records, counts = [], {"accepted": 0, "duplicate": 0, "rejected": 0, "pending": 0}
+    for index, rec in enumerate(batch.records):
+        item = items.get(index)
+        if item is None:
+            counts["pending"] += 1
+            records.append({"index": index, "record_id": rec["record_id"], "result": "pending"})
+            continue
+        counts[item.result] += 1
+        entry = {"index": index, "record_id": rec["record_id"], "result": item.result}
+        if item.reason:
+            entry["reason"] = item.reason
+            entry["message"] = str(REASONS.get(item.reason, "")) + (f"：{item.message}" if item.message else "")
+        records.append(entry)
+    return {"batch_id": batch.pk, "status": batch.status, "status_label": str(batch.get_status_display()),
+            "received_at": batch.created_at.isoformat(),
+            "finished_at": batch.finished_at.isoformat() if batch.finished_at else None,
+            "counts": counts, "records": records}
+
+
+# --- checking the yearly totals ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TotalDifference:
+    user_id: int
+    year: int
+    stored: tuple[Decimal, Decimal, Decimal] | None
+    expected: tuple[Decimal, Decimal, Decimal]
+
+
+def credit_totals_check() -> list[TotalDifference]:
+    """Recompute every yearly total from the records; the rows that differ."""
+    zero = Decimal("0.0")
+    sums = (CreditRecord.objects.values("user_id", "year")
+            .annotate(public=Sum("credits", filter=Q(category=CreditCategory.PUBLIC)),
+                      professional=Sum("credits", filter=Q(category=CreditCategory.PROFESSIONAL))))
+    expected = {}
+    for row in sums:
+        public = Decimal(row["public"] or zero).quantize(zero)
+        professional = Decimal(row["professional"] or zero).quantize(zero)
+        expected[(row["user_id"], row["year"])] = (public, professional, public + professional)
+    stored = {(t.user_id, t.year): (t.public_credits, t.professional_credits, t.total)
+              for t in CreditYearTotal.objects.all()}
+    differences = []
+    for key in sorted(set(expected) | set(stored)):
+        want = expected.get(key, (zero, zero, zero))
+        have = stored.get(key)
+        if have != want and not (have is None and want == (zero, zero, zero)):
+            differences.append(TotalDifference(user_id=key[0], year=key[1], stored=have, expected=want))
+    return differences
+
+
+@transaction.atomic
+def credit_totals_repair(*, differences: list[TotalDifference]) -> int:
+    """Set each differing total to what its records add up to; return how many rows changed."""
+    for diff in differences:
+        public, professional, total = diff.expected
+        CreditYearTotal.objects.update_or_create(
+            user_id=diff.user_id, year=diff.year,
+            defaults={"public_credits": public, "professional_credits": professional, "total": total},
+        )
+    return len(differences)
+
+
+def batch_counts(batch_id: int) -> dict:
+    """accepted / duplicate / rejected counts of a batch (for the import command)."""
+    rows = CreditBatchItem.objects.filter(batch_id=batch_id).values("result").annotate(n=Count("pk"))
+    return {r["result"]: r["n"] for r in rows}
