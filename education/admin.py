@@ -1,13 +1,26 @@
-"""备案机构 in the admin: filings, API keys (签发/轮换, 吊销), enrolments read-only."""
+"""备案机构 in the admin: filings, API keys (签发/轮换, 吊销), enrolments read-only;
+学分确认申请 review (通过 / 不通过 one at a time or in bulk, the evidence inline)."""
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.db.models import Case, When
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.decorators import method_decorator
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
-from . import services
-from .models import Enrolment, Institution, InstitutionApiKey, InstitutionFiling
+from portal.errors import PortalError
+
+from . import claims, services
+from .forms import ClaimBulkRejectForm, ClaimReviewForm
+from .models import CreditClaim, CreditClaimStatus, Enrolment, Institution, InstitutionApiKey, InstitutionFiling
+from .views import evidence_response
 
 
 class FilingInline(admin.TabularInline):
@@ -77,3 +90,178 @@ class EnrolmentAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# --- 学分确认申请: review -------------------------------------------------------------------
+
+
+class PendingFirstStatusFilter(admin.SimpleListFilter):
+    """状态, 待审核 by default (the reviewers' queue); 全部 shows every claim."""
+
+    title = _("状态")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("all", _("全部")), *CreditClaimStatus.choices]
+
+    def choices(self, changelist):
+        value = self.value() or CreditClaimStatus.PENDING
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": value == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value() or CreditClaimStatus.PENDING
+        if value == "all":
+            return queryset
+        if value not in CreditClaimStatus.values:
+            return queryset.none()
+        return queryset.filter(status=value)
+
+
+@admin.register(CreditClaim)
+class CreditClaimAdmin(admin.ModelAdmin):
+    """Review one claim on its page (通过 / 不通过) or many with the list actions.
+
+    Every decision goes through education.claims; the page itself edits nothing.
+    """
+
+    list_display = ("pk", "created_at", "user", "year", "activity", "days", "credits", "status")
+    list_filter = (PendingFirstStatusFilter, "year", "activity")
+    list_select_related = ("user",)
+    list_per_page = 50
+    actions = ["approve_selected", "reject_selected"]
+    change_form_template = "education/admin/creditclaim_change_form.html"
+    fields = ("user", "year", "activity", "days", "rule_credits", "credits", "details", "evidence_image",
+              "status", "reason", "reviewed_by", "created_at", "decided_at", "credit_record")
+    readonly_fields = fields
+
+    def get_ordering(self, request):
+        return [Case(When(status=CreditClaimStatus.PENDING, then=0), default=1).asc(), "created_at", "pk"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # The page of a claim is read-only: decisions are the review buttons and actions.
+        return obj is None and super().has_change_permission(request)
+
+    def _can_review(self, request) -> bool:
+        return super().has_change_permission(request)
+
+    @admin.display(description=_("折算标准"))
+    def rule_credits(self, obj):
+        return claims.ACTIVITIES[obj.activity].rule_text if obj.activity in claims.ACTIVITIES else "-"
+
+    @admin.display(description=_("证明材料"))
+    def evidence_image(self, obj):
+        if not obj.evidence:
+            return "-"
+        url = reverse("admin:education_creditclaim_evidence", args=[obj.pk])
+        return format_html(
+            '<a href="{0}" target="_blank" rel="noopener"><img src="{0}" alt="证明材料" width="480"></a>', url)
+
+    # --- the claim's own page: evidence view and review buttons ---------------------------
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:claim_id>/evidence/", wrap(self.evidence_view), name="education_creditclaim_evidence"),
+            path("<int:claim_id>/review/", wrap(self.review_view), name="education_creditclaim_review"),
+            *super().get_urls(),
+        ]
+
+    def evidence_view(self, request, claim_id: int):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        claim = CreditClaim.objects.filter(pk=claim_id).first()
+        if claim is None:
+            raise Http404
+        return evidence_response(claim)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = {"can_review": self._can_review(request), "review_form": ClaimReviewForm(),
+                 "needs_credits": False, "show_save": False, "show_save_and_continue": False,
+                 "show_save_and_add_another": False, "show_delete": False, **(extra_context or {})}
+        claim = CreditClaim.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
+        if claim is not None:
+            extra["needs_credits"] = claims.ACTIVITIES[claim.activity].credits is None
+        return super().change_view(request, object_id, form_url, extra)
+
+    @method_decorator(require_POST)
+    def review_view(self, request, claim_id: int):
+        """通过 (with 认定学分 for 其他形式) or 不通过 (with a reason), one claim."""
+        if not self._can_review(request):
+            raise PermissionDenied
+        if not CreditClaim.objects.filter(pk=claim_id).exists():
+            raise Http404
+        form = ClaimReviewForm(request.POST)
+        change_url = reverse("admin:education_creditclaim_change", args=[claim_id])
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    self.message_user(request, error, messages.ERROR)
+            return HttpResponseRedirect(change_url)
+        try:
+            if "_approve" in request.POST:
+                claim = claims.credit_claim_approve(claim_id=claim_id, reviewer=request.user,
+                                                    credits=form.cleaned_data["credits"])
+                done = _("申请 #%(pk)s 已通过，计入 %(n)s 学分。") % {"pk": claim.pk, "n": claim.credits}
+                self.message_user(request, done, messages.SUCCESS)
+            elif "_reject" in request.POST:
+                claims.credit_claim_reject(claim_id=claim_id, reviewer=request.user,
+                                           reason=form.cleaned_data["reason"])
+                self.message_user(request, _("申请 #%(pk)s 未通过。") % {"pk": claim_id}, messages.SUCCESS)
+            else:
+                return HttpResponseRedirect(change_url)
+        except PortalError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return HttpResponseRedirect(change_url)
+        return HttpResponseRedirect(reverse("admin:education_creditclaim_changelist"))
+
+    # --- bulk -----------------------------------------------------------------------------
+
+    @admin.action(description=_("通过所选申请"), permissions=["change"])
+    def approve_selected(self, request, queryset):
+        """Claims of 其他形式 need the reviewer's credits: they are left for their own page."""
+        approved, refused = 0, []
+        for claim_id in queryset.order_by("pk").values_list("pk", flat=True):
+            try:
+                claims.credit_claim_approve(claim_id=claim_id, reviewer=request.user)
+                approved += 1
+            except PortalError as error:
+                refused.append(f"#{claim_id}：{error.message}")
+        if approved:
+            self.message_user(request, _("已通过 %(n)s 条申请。") % {"n": approved}, messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, line, messages.WARNING)
+
+    @admin.action(description=_("不通过所选申请（填写原因）"), permissions=["change"])
+    def reject_selected(self, request, queryset):
+        """An intermediate page asks for the reason; nothing changes until it is given."""
+        form = ClaimBulkRejectForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            rejected, refused = 0, []
+            for claim_id in queryset.order_by("pk").values_list("pk", flat=True):
+                try:
+                    claims.credit_claim_reject(claim_id=claim_id, reviewer=request.user,
+                                               reason=form.cleaned_data["reason"])
+                    rejected += 1
+                except PortalError as error:
+                    refused.append(f"#{claim_id}：{error.message}")
+            if rejected:
+                self.message_user(request, _("已将 %(n)s 条申请设为未通过。") % {"n": rejected}, messages.SUCCESS)
+            for line in refused:
+                self.message_user(request, line, messages.WARNING)
+            return None
+        return TemplateResponse(request, "education/admin/creditclaim_reject.html", {
+            **self.admin_site.each_context(request), "title": _("不通过所选申请"), "form": form,
+            "claims": queryset.select_related("user").order_by("pk"), "opts": self.model._meta,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        })

@@ -3,10 +3,13 @@ the institutions' API keys, credit records, yearly totals and credit batches.
 
 Absolute rules are database constraints: one filing per institution and year,
 one enrolment per person, year and institution, one live API key per institution,
-one credit per (institution, record_id), one yearly total per person and year.
+one credit per (institution, record_id), one yearly total per person and year,
+at most one credit record per credit claim.
 """
 
 from __future__ import annotations
+
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -274,3 +277,79 @@ class CreditBatchItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch_id}[{self.index}] {self.result}"
+
+
+# --- 学分确认申请 (credit claims) --------------------------------------------------------
+
+
+def _claim_activity_choices():
+    # The conversion table lives in education/claims.py; a callable keeps it the
+    # single source (and out of the migrations).
+    from .claims import activity_choices
+
+    return activity_choices()
+
+
+def claim_evidence_upload_to(instance, filename: str) -> str:
+    """Random names: nothing about the person or the original file name leaks."""
+    return f"claims/{uuid.uuid4().hex}.jpg"
+
+
+class CreditClaimStatus(models.TextChoices):
+    PENDING = "pending", _("待审核")
+    APPROVED = "approved", _("已通过")
+    REJECTED = "rejected", _("未通过")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+class CreditClaim(models.Model):
+    """学分确认申请: an activity the person declares with evidence, reviewed by staff.
+
+    `credits` is what the conversion table gives at submission (empty for 其他形式)
+    and, once 已通过, what was credited. An approved claim points at its credit record.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credit_claims")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    activity = models.CharField(_("活动类型"), max_length=30, choices=_claim_activity_choices)
+    days = models.PositiveSmallIntegerField(_("天数"), null=True, blank=True)
+    details = models.TextField(_("活动说明"), max_length=1000)
+    evidence = models.FileField(_("证明材料"), upload_to=claim_evidence_upload_to)
+    credits = models.DecimalField(
+        _("学分"), max_digits=CREDITS_MAX_DIGITS, decimal_places=CREDITS_PLACES, null=True, blank=True
+    )
+    status = models.CharField(
+        _("状态"), max_length=20, choices=CreditClaimStatus.choices, default=CreditClaimStatus.PENDING
+    )
+    reason = models.CharField(_("未通过原因"), max_length=200, blank=True)
+    credit_record = models.OneToOneField(
+        CreditRecord, verbose_name=_("学分记录"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="claim",
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("审核人"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("学分确认申请")
+        verbose_name_plural = _("学分确认申请")
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="claim_user_created"),
+            models.Index(fields=["status", "created_at"], name="claim_status_created"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(year__gte=MIN_YEAR, year__lte=MAX_YEAR), name="claim_year_range"),
+            models.CheckConstraint(condition=Q(credits__isnull=True) | Q(credits__gt=0), name="claim_credits_positive"),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | Q(credits__isnull=False, credit_record__isnull=False),
+                name="claim_approved_has_credit",
+            ),
+            models.CheckConstraint(condition=~Q(status="rejected") | ~Q(reason=""), name="claim_rejected_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"申请 #{self.pk}（{self.year}）"

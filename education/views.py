@@ -1,5 +1,6 @@
 """继续教育 pages: the menu, 专业课学习, 远程教育 (year query, 报名), 点击查看,
-继续教育记录查询 (yearly totals, 查看明细)."""
+继续教育记录查询 (yearly totals, 查看明细), 学分确认申请 (我要申请, 我的申请历史,
+撤回, the evidence image)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,20 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from collection.models import ArchiveStatus
 from collection.selectors import archive_for
 from portal.errors import PortalError
 
-from . import selectors, services
-from .forms import EnrolForm, YearForm
+from . import claims, selectors, services
+from .forms import ClaimForm, EnrolForm, YearForm
+from .models import CreditClaim
 
 
 def collected_required(view):
@@ -135,3 +137,109 @@ def credit_detail(request: HttpRequest) -> HttpResponse:
     year = form.cleaned_data["year"] if form.is_valid() else selectors.current_year()
     records = list(selectors.credit_records_of(user=request.user, year=year))
     return render(request, "education/credit_detail.html", {"year": year, "records": records})
+
+
+# --- 打印继续教育证明 and its public verification ------------------------------------------
+
+
+@collected_required
+@require_GET
+def certificate(request: HttpRequest) -> HttpResponse:
+    """打印继续教育证明: the logged-in person's own certificate of a 达标 year (?year=)."""
+    from . import certificates  # imported here: the head of this module is shared with other features
+
+    form = YearForm(request.GET or None)
+    year = form.cleaned_data["year"] if form.is_valid() else None
+    cert = certificates.certificate_for(user=request.user, year=year) if year is not None else None
+    if cert is None:
+        return render(request, "education/certificate.html", {"year": year, "certificate": None}, status=404)
+    verify_url = request.build_absolute_uri(reverse("verify:certificate", args=[cert.code]))
+    return render(request, "education/certificate.html", {
+        "year": year, "certificate": cert, "verify_url": verify_url,
+        "qr_svg": certificates.qr_svg(verify_url),
+    })
+
+
+@never_cache
+@require_GET
+def certificate_verify(request: HttpRequest, code: str) -> HttpResponse:
+    """Public (no login): confirms a certificate's masked name, year, credits and 达标 today."""
+    from . import certificates
+
+    verification = certificates.certificate_verify(code=code)
+    response = render(request, "education/verify.html", {"verification": verification},
+                      status=200 if verification is not None else 404)
+    response["X-Robots-Tag"] = "noindex"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+# --- 学分确认申请 -------------------------------------------------------------------------
+
+
+def evidence_response(claim) -> HttpResponse:
+    """The stored evidence JPEG, never cached, never sniffed into something else."""
+    try:
+        handle = claim.evidence.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404 from None
+    response = FileResponse(handle, content_type="image/jpeg")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store, private"
+    response["Content-Disposition"] = "inline"
+    return response
+
+
+@collected_required
+@require_http_methods(["GET", "POST"])
+def claim_create(request: HttpRequest) -> HttpResponse:
+    """我要申请: the form shows the credits each activity gives before 提交申请."""
+    if request.method == "POST":
+        form = ClaimForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                claims.credit_claim_create(user=request.user, year=data["year"], activity=data["activity"],
+                                           days=data["days"], details=data["details"], evidence=data["evidence"])
+            except PortalError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("申请已提交，等待审核。"))
+                return redirect("education:claim_list")
+    else:
+        form = ClaimForm(initial={"year": selectors.current_year()})
+    return render(request, "education/claim_create.html", {"form": form})
+
+
+@collected_required
+@require_GET
+def claim_list(request: HttpRequest) -> HttpResponse:
+    """我的申请历史: status, credits, the reviewer's reason, 撤回 while 待审核."""
+    return render(request, "education/claim_list.html", {"claims": list(claims.claims_of(user=request.user))})
+
+
+@collected_required
+@require_POST
+def claim_withdraw(request: HttpRequest, claim_id: int) -> HttpResponse:
+    """撤回 a 待审核 claim (one's own; anyone else's is 404)."""
+    if claims.claim_of(user=request.user, claim_id=claim_id) is None:
+        raise Http404
+    try:
+        claims.credit_claim_withdraw(user=request.user, claim_id=claim_id)
+    except CreditClaim.DoesNotExist:
+        raise Http404 from None
+    except PortalError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("申请已撤回。"))
+    return redirect("education:claim_list")
+
+
+@collected_required
+@require_GET
+def claim_evidence(request: HttpRequest, claim_id: int) -> HttpResponse:
+    """The owner's own evidence image; staff see it through the admin."""
+    claim = claims.claim_of(user=request.user, claim_id=claim_id)
+    if claim is None:
+        raise Http404
+    return evidence_response(claim)

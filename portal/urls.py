@@ -15,4 +15,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("education/", include("education.urls")),
     path("api/v1/", include("education.api_urls")),
+    path("verify/", include("education.verify_urls")),
 ]

@@ -33,10 +33,11 @@ def page(client, year: int) -> str:
     return response.content.decode()
 
 
-def test_menu_links_the_records_page_and_keeps_claims_coming_soon(learner_client):
+def test_menu_links_the_records_page_and_the_claims(learner_client):
     html = learner_client.get(reverse("education:menu")).content.decode()
     assert f'href="{reverse("education:credits")}"' in html
-    assert html.count("即将开放") == 1 and "学分确认申请" in html
+    assert f'href="{reverse("education:claim_create")}"' in html and f'href="{reverse("education:claim_list")}"' in html
+    assert "即将开放" not in html and "学分确认申请" in html
 
 
 @pytest.mark.parametrize("name", ["education:credits", "education:credit_detail"])
