@@ -55,3 +55,8 @@ check: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache db.sqlite3 db.sqlite3-* staticfiles test-artifacts
+
+# Benchmarks (need a local PostgreSQL and Redis; see bench/README.md), e.g. BENCH_ARGS="--records 10000".
+.PHONY: bench
+bench: install
+	$(BIN)/python bench/credit_ingest.py $(BENCH_ARGS)

@@ -74,8 +74,10 @@ def mask_name(name: str) -> str:
 
 def qr_svg(url: str) -> SafeString:
     """The QR code of `url` as an inline <svg> element (rendered server-side)."""
-    svg = segno.make(url, error="m", micro=False).svg_inline(scale=4, border=2, title="验证二维码",
-                                                             svgclass="qr-code")
+    # omitsize: a viewBox and no fixed size, so CSS scales the code instead of clipping it.
+    svg = segno.make(url, error="m", micro=False).svg_inline(
+        scale=4, border=4, title="验证二维码", svgclass="qr-code", omitsize=True
+    )
     return mark_safe(svg)  # noqa: S308 - segno's own markup; the URL is encoded as modules, not text
 
 

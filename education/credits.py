@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -291,11 +291,17 @@ def credit_record_add(
 # --- processing a batch ----------------------------------------------------------------------
 
 
+CHUNK = 250  # records decided and written per transaction
+
+
 def credit_batch_process(*, batch_id: int) -> bool:
     """Process every record of a batch that has no outcome yet; True if this call finished it.
 
-    Each record is its own transaction (the record, its total and its outcome),
-    under the batch row's lock, so concurrent or repeated runs count nothing twice.
+    Records are decided a chunk at a time: one transaction under the batch row's
+    lock looks up everything the chunk needs in a few queries, then writes its
+    credits, yearly totals and outcomes together, so repeated or concurrent runs
+    count nothing twice. A chunk that meets a concurrent insert of the same
+    record_id is redone record by record.
     """
     batch = CreditBatch.objects.select_related("institution").filter(pk=batch_id).first()
     if batch is None or batch.status == CreditBatchStatus.DONE:
@@ -303,19 +309,24 @@ def credit_batch_process(*, batch_id: int) -> bool:
     CreditBatch.objects.filter(pk=batch_id, status=CreditBatchStatus.PENDING).update(
         status=CreditBatchStatus.PROCESSING, updated_at=timezone.now())
     done = set(CreditBatchItem.objects.filter(batch_id=batch_id).values_list("index", flat=True))
-    for index, rec in enumerate(batch.records):
-        if index in done:
-            continue
-        with transaction.atomic():
-            locked = CreditBatch.objects.select_for_update().filter(pk=batch_id).values_list("status", flat=True)
-            if list(locked) == [CreditBatchStatus.DONE]:
-                return False
-            if CreditBatchItem.objects.filter(batch_id=batch_id, index=index).exists():
-                continue
-            result, reason, message = _record_outcome(batch, rec)
-            CreditBatchItem.objects.create(batch_id=batch_id, index=index, record_id=rec["record_id"][:64],
-                                           result=result, reason=reason, message=message[:200])
-            CreditBatch.objects.filter(pk=batch_id).update(updated_at=timezone.now())
+    todo = [(index, rec) for index, rec in enumerate(batch.records) if index not in done]
+    for start in range(0, len(todo), CHUNK):
+        chunk = todo[start:start + CHUNK]
+        try:
+            with transaction.atomic():
+                if not _chunk_lock(batch_id):
+                    return False
+                _chunk_process(batch, chunk)
+        except IntegrityError:
+            for index, rec in chunk:  # the slow, exact path for a chunk that raced
+                with transaction.atomic():
+                    if not _chunk_lock(batch_id):
+                        return False
+                    if CreditBatchItem.objects.filter(batch_id=batch_id, index=index).exists():
+                        continue
+                    result, reason, message = _record_outcome(batch, rec)
+                    CreditBatchItem.objects.create(batch_id=batch_id, index=index, record_id=rec["record_id"][:64],
+                                                   result=result, reason=reason, message=message[:200])
     with transaction.atomic():
         CreditBatch.objects.select_for_update().filter(pk=batch_id).first()
         if CreditBatchItem.objects.filter(batch_id=batch_id).count() < batch.record_count:
@@ -325,6 +336,102 @@ def credit_batch_process(*, batch_id: int) -> bool:
     if finished:
         logger.info("credit batch %s done", batch_id)
     return bool(finished)
+
+
+def _chunk_lock(batch_id: int) -> bool:
+    """Lock the batch row; False if another run already finished it."""
+    status = list(CreditBatch.objects.select_for_update().filter(pk=batch_id).values_list("status", flat=True))
+    CreditBatch.objects.filter(pk=batch_id).update(updated_at=timezone.now())
+    return status != [CreditBatchStatus.DONE]
+
+
+def _chunk_process(batch: CreditBatch, chunk: list[tuple[int, dict]]) -> None:
+    """Decide and write one chunk (caller holds the batch lock inside a transaction).
+    The same rules, in the same order, as `_record_outcome` for one record."""
+    institution = batch.institution
+    already = set(CreditBatchItem.objects.filter(batch_id=batch.pk, index__in=[i for i, _r in chunk])
+                  .values_list("index", flat=True))
+    chunk = [(i, r) for i, r in chunk if i not in already]
+    values = {index: _values(rec) for index, rec in chunk}
+    typed = [v for v in values.values() if not isinstance(v, str)]
+    existing = {
+        r.record_id: r
+        for r in CreditRecord.objects.select_related("user").filter(
+            institution=institution, record_id__in={v.record_id for v in typed})
+    }
+    filed_years = set(InstitutionFiling.objects.filter(institution=institution).values_list("year", flat=True))
+    users = {
+        (u.id_hash, u.id_type): u
+        for u in User.objects.filter(id_hash__in={v.id_hash for v in typed if v.id_hash}).only(
+            "pk", "id_hash", "id_type", "name")
+    }
+    collected = set(Archive.objects.filter(user__in=[u.pk for u in users.values()], status=ArchiveStatus.COLLECTED)
+                    .values_list("user_id", flat=True))
+    enrolled = set(Enrolment.objects.filter(institution=institution, user__in=[u.pk for u in users.values()])
+                   .values_list("user_id", "year"))
+    new_records: list[CreditRecord] = []
+    items: list[CreditBatchItem] = []
+    totals: dict[tuple[int, int, str], Decimal] = {}
+    for index, rec in chunk:
+        v = values[index]
+        result, reason, message = CreditBatchResult.ACCEPTED, "", ""
+        if isinstance(v, str):
+            result, reason, message = CreditBatchResult.REJECTED, "invalid_value", v
+        elif v.record_id in existing:
+            result, reason = _existing_outcome(existing[v.record_id], v)
+        elif v.year not in filed_years:
+            result, reason = CreditBatchResult.REJECTED, "institution_not_filed"
+        else:
+            user = users.get((v.id_hash, v.id_type)) if v.id_hash else None
+            if user is None or user.pk not in collected:
+                result, reason = CreditBatchResult.REJECTED, "person_unknown"
+            elif user.name != v.name:
+                result, reason = CreditBatchResult.REJECTED, "name_mismatch"
+            elif (user.pk, v.year) not in enrolled:
+                result, reason = CreditBatchResult.REJECTED, "not_enrolled"
+            else:
+                record = CreditRecord(
+                    user=user, source=CreditSource.INSTITUTION, institution=institution, record_id=v.record_id,
+                    year=v.year, category=v.category, credits=v.credits, course=v.course,
+                    completed_at=v.completed_at, batch=batch,
+                )
+                new_records.append(record)
+                existing[v.record_id] = record  # a repeat later in this chunk is a duplicate or a conflict
+                key = (user.pk, v.year, v.category)
+                totals[key] = totals.get(key, Decimal("0")) + v.credits
+        items.append(CreditBatchItem(batch_id=batch.pk, index=index, record_id=rec["record_id"][:64],
+                                     result=result, reason=reason, message=message[:200]))
+    CreditRecord.objects.bulk_create(new_records)  # IntegrityError → the caller redoes the chunk one by one
+    _totals_add_many(totals)
+    CreditBatchItem.objects.bulk_create(items)
+
+
+def _totals_add_many(totals: dict[tuple[int, int, str], Decimal]) -> None:
+    """Add many credits to the yearly totals in one statement (an upsert that adds,
+    on PostgreSQL and SQLite alike), in the caller's transaction."""
+    rows: dict[tuple[int, int], list[Decimal]] = {}
+    for (user_id, year, category), credits in totals.items():
+        row = rows.setdefault((user_id, year), [Decimal("0"), Decimal("0")])
+        row[0 if category == CreditCategory.PUBLIC else 1] += credits
+    if not rows:
+        return
+    table = connection.ops.quote_name(CreditYearTotal._meta.db_table)
+    now = timezone.now()
+    params: list = []
+    for (user_id, year), (public, professional) in sorted(rows.items()):  # sorted: a fixed lock order
+        params += [user_id, year, public, professional, public + professional, now]
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(rows))
+    # Only the model's own table name and placeholders are formatted in; values go as parameters.
+    sql = (
+        f"INSERT INTO {table} (user_id, year, public_credits, professional_credits, total, updated_at) "  # noqa: S608
+        f"VALUES {values} ON CONFLICT (user_id, year) DO UPDATE SET "
+        f"public_credits = {table}.public_credits + excluded.public_credits, "
+        f"professional_credits = {table}.professional_credits + excluded.professional_credits, "
+        f"total = {table}.total + excluded.total, updated_at = excluded.updated_at"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [connection.ops.adapt_decimalfield_value(p, 8, 1) if isinstance(p, Decimal) else p
+                             for p in params])
 
 
 def credit_batch_sweep(*, older_than_seconds: int = 60) -> int:

@@ -309,7 +309,9 @@ class CreditClaim(models.Model):
     and, once 已通过, what was credited. An approved claim points at its credit record.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credit_claims")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credit_claims", verbose_name=_("申请人")
+    )
     year = models.PositiveSmallIntegerField(_("年度"))
     activity = models.CharField(_("活动类型"), max_length=30, choices=_claim_activity_choices)
     days = models.PositiveSmallIntegerField(_("天数"), null=True, blank=True)

@@ -79,6 +79,9 @@ def test_the_qr_code_encodes_the_public_verify_url(learner_client, learner, this
     code = certificates.verification_code(user_pk=learner.pk, year=this_year)
     assert seen == [f"http://testserver/verify/{code}"]
     assert "<svg" in html and 'class="qr-code"' in html
+    # scales with its box instead of being clipped: a viewBox and no fixed pixel size
+    svg = html[html.index("<svg"):html.index(">", html.index("<svg"))]
+    assert "viewBox=" in svg and 'width="' not in svg
 
 
 def test_no_certificate_for_a_year_not_met(learner_client, learner, this_year):

@@ -64,17 +64,18 @@ def test_a_batch_interrupted_half_way_is_finished_exactly_once(client, api_key, 
                                                                monkeypatch):
     with broker_down():
         batch_id = post_batch(client, api_key, _records(enrolled, this_year, 5)).json()["batch_id"]
-    real = credits._record_outcome
+    real = credits._chunk_process
     calls = []
 
-    def dying(batch, rec):
-        calls.append(rec["record_id"])
-        if len(calls) == 3:
-            raise WorkerKilled  # in the middle of the third record's transaction
-        return real(batch, rec)
+    def dying(batch, chunk):
+        calls.append(chunk)
+        real(batch, chunk)
+        if len(calls) == 2:
+            raise WorkerKilled  # after writing the second chunk, before its transaction commits
 
     with monkeypatch.context() as patch:
-        patch.setattr(credits, "_record_outcome", dying)
+        patch.setattr(credits, "CHUNK", 2)
+        patch.setattr(credits, "_chunk_process", dying)
         with pytest.raises(WorkerKilled):
             credits.credit_batch_process(batch_id=batch_id)
     assert _status(batch_id) == CreditBatchStatus.PROCESSING
@@ -129,3 +130,29 @@ def test_no_plain_id_number_is_stored_or_logged(client, api_key, enrolled, this_
 def test_the_sweep_is_in_the_beat_schedule():
     entry = django_settings.CELERY_BEAT_SCHEDULE["education-credit-batch-sweep"]
     assert entry["task"] == "education.tasks.credit_batch_sweep"
+
+
+def test_a_chunk_that_meets_a_concurrent_insert_is_redone_record_by_record(
+    enrolled, institution, this_year, db, monkeypatch
+):
+    """The chunk's multi-row insert hits a unique conflict (another batch stored a
+    record_id between the look-up and the insert): the chunk is rolled back and
+    decided one record at a time, and every credit counts exactly once."""
+    batch = credits.credit_batch_receive(institution=institution, records=_records(enrolled, this_year, 3))
+    real_bulk_create = CreditRecord.objects.bulk_create
+    calls = []
+
+    def conflicting(objs, *args, **kwargs):
+        calls.append(len(objs))
+        if len(calls) == 1:
+            raise credits.IntegrityError("duplicate key value violates unique constraint")
+        return real_bulk_create(objs, *args, **kwargs)
+
+    monkeypatch.setattr(CreditRecord.objects, "bulk_create", conflicting)
+    assert credits.credit_batch_process(batch_id=batch.pk) is True
+    assert calls == [3]  # the fast path was tried once, then the exact path took over
+    outcomes = dict(CreditBatchItem.objects.filter(batch=batch).values_list("record_id", "result"))
+    assert outcomes == {"R0": "accepted", "R1": "accepted", "R2": "accepted"}
+    assert CreditRecord.objects.filter(institution=institution).count() == 3
+    assert _total(enrolled, this_year) == (Decimal("10.0"), Decimal("20.0"), Decimal("30.0"))
+    assert credits.credit_totals_check() == []
