@@ -18,7 +18,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# Development settings for manage.py run by hand (make itself exports DEBUG=1).
+.env:
+	printf '%s\n' '# Development settings written by make (git-ignored). Production sets the' \
+	  '# environment instead: see .env.example. The environment always wins over this file.' 'DEBUG=1' > .env
+
+install: $(STAMP) .env
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
