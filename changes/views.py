@@ -10,12 +10,10 @@ from __future__ import annotations
 from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -23,6 +21,7 @@ from accounts.forms import MobileChangeForm
 from accounts.identity import mask_mobile
 from accounts.models import SmsPurpose
 from accounts.views import code_sent_context
+from collection import access
 from collection.forms import (
     CertificationForm,
     WorkForm,
@@ -33,8 +32,6 @@ from collection.forms import (
     professional_forms,
     unbound_from,
 )
-from collection.models import ArchiveStatus
-from collection.selectors import archive_for
 from portal.errors import PortalError
 from portal.http import client_ip
 
@@ -52,15 +49,11 @@ ITEM_HELP = {
 
 
 def collected_required(view):
-    """信息变更 is open only once the archive is 已采集."""
+    """信息变更 is open only once the archive is 已采集; an unknown item is 404."""
 
-    @login_required
-    @never_cache
+    @access.collected_required("changes/not_collected.html", with_archive=True)
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        archive = archive_for(user=request.user)
-        if archive is None or archive.status != ArchiveStatus.COLLECTED:
-            return render(request, "changes/not_collected.html", {"archive": archive}, status=403)
+    def wrapper(request: HttpRequest, archive, *args, **kwargs):
         if "item" in kwargs and kwargs["item"] not in ChangeItem.values:
             raise Http404
         return view(request, archive, *args, **kwargs)

@@ -4,11 +4,9 @@
 
 from __future__ import annotations
 
-from functools import wraps
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,28 +14,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from collection.models import ArchiveStatus
-from collection.selectors import archive_for
+from collection import access
 from portal.errors import PortalError
 
 from . import claims, selectors, services
 from .forms import ClaimForm, EnrolForm, YearForm
 from .models import CreditClaim
 
-
-def collected_required(view):
-    """继续教育 is open only once the archive is 已采集."""
-
-    @login_required
-    @never_cache
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        archive = archive_for(user=request.user)
-        if archive is None or archive.status != ArchiveStatus.COLLECTED:
-            return render(request, "education/not_collected.html", {"archive": archive}, status=403)
-        return view(request, *args, **kwargs)
-
-    return wrapper
+collected_required = access.collected_required("education/not_collected.html")
 
 
 @collected_required

@@ -1,0 +1,31 @@
+"""The gate of every section that needs a collected archive (信息变更, 继续教育, and later 跨省调转)."""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from .models import ArchiveStatus
+from .selectors import archive_for
+
+
+def collected_required(template: str, *, with_archive: bool = False):
+    """Login required; without a 已采集 archive, `template` (a message and a link
+    to 信息采集) with status 403. `with_archive` passes the archive to the view."""
+
+    def decorator(view):
+        @login_required
+        @never_cache
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            archive = archive_for(user=request.user)
+            if archive is None or archive.status != ArchiveStatus.COLLECTED:
+                return render(request, template, {"archive": archive}, status=403)
+            if with_archive:
+                return view(request, archive, *args, **kwargs)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
