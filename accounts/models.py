@@ -43,6 +43,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     works_in_guizhou = models.BooleanField(_("在贵州省内从事会计工作"), null=True, blank=True)
     holds_qualification = models.BooleanField(_("持有会计专业技术资格证书"), null=True, blank=True)
 
+    # 已调出: the destination province received this person's transfer out. The account
+    # can still log in and read; every business action is refused (transfers.selectors).
+    transferred_out_at = models.DateTimeField(_("调出时间"), null=True, blank=True, editable=False)
+
     is_staff = models.BooleanField(_("工作人员"), default=False)
     is_active = models.BooleanField(_("有效"), default=True)
     date_joined = models.DateTimeField(_("注册时间"), default=timezone.now)
@@ -70,6 +74,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_accountant(self) -> bool:
         return bool(self.id_hash)
+
+    @property
+    def is_transferred_out(self) -> bool:
+        return self.transferred_out_at is not None
 
     @property
     def id_number(self) -> str:

@@ -49,6 +49,11 @@ def env_int(name: str, default: int) -> int:
     return int(raw) if raw not in (None, "") else default
 
 
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw not in (None, "") else default
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -344,3 +349,17 @@ CE_API_SECRET_KEYS = env_list("CE_API_SECRET_KEYS") or ID_ENCRYPTION_KEYS
 # Institution API, POST /api/v1/credit-batches: most records and bytes in one batch.
 CE_CREDIT_BATCH_MAX_RECORDS = env_int("CE_CREDIT_BATCH_MAX_RECORDS", 1000)
 CE_CREDIT_BATCH_MAX_BYTES = env_int("CE_CREDIT_BATCH_MAX_BYTES", 2 * 1024 * 1024)
+
+# --- Cross-province transfer (跨省调转) through the national platform -----------------
+# "local": the platform's side kept in this database (development, tests, demos; operators
+# play the other provinces with `manage.py national_platform`). "http": the real platform.
+NATIONAL_PLATFORM_BACKEND = env_str("NATIONAL_PLATFORM_BACKEND", "local")
+NATIONAL_PLATFORM_URL = env_str("NATIONAL_PLATFORM_URL", "")
+NATIONAL_PLATFORM_KEY_ID = env_str("NATIONAL_PLATFORM_KEY_ID", "")
+NATIONAL_PLATFORM_SECRET = env_str("NATIONAL_PLATFORM_SECRET", "")
+NATIONAL_PLATFORM_TIMEOUT_SECONDS = env_float("NATIONAL_PLATFORM_TIMEOUT_SECONDS", 5.0)
+NATIONAL_PLATFORM_RETRIES = env_int("NATIONAL_PLATFORM_RETRIES", 2)
+# This province's code on the platform (GB/T 2260: 贵州 = 52).
+NATIONAL_PLATFORM_PROVINCE = env_str("NATIONAL_PLATFORM_PROVINCE", "52")
+CELERY_BEAT_SCHEDULE["transfers-sync"] = {"task": "transfers.tasks.transfers_sync", "schedule": 300.0}
+CELERY_BEAT_SCHEDULE["transfers-submit-sweep"] = {"task": "transfers.tasks.transfer_submit_sweep", "schedule": 60.0}
