@@ -171,3 +171,47 @@ class Throttle(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+# --- staff back office ------------------------------------------------------------------------
+
+
+class StaffUnitKind(models.TextChoices):
+    PROVINCE = "province", _("省（全省）")
+    PROVINCIAL = "provincial", _("省本级")
+    DIVISION = "division", _("市（州）或县（市、区）")
+
+
+class StaffProfile(models.Model):
+    """A staff user's management unit: what part of the province they see in admin
+    (accounts/staff.py turns it into the queryset filter). No profile: nothing."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="staff_profile",
+                                verbose_name=_("工作人员"))
+    unit_kind = models.CharField(_("管理单位类型"), max_length=12, choices=StaffUnitKind.choices)
+    division = models.ForeignKey(
+        "collection.Division", verbose_name=_("管理区划"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("工作人员管理单位")
+        verbose_name_plural = _("工作人员管理单位")
+        permissions = [
+            ("reveal_id_number", _("查看完整证件号码")),
+            ("export_archives", _("导出信息档案")),
+            ("export_credit_compliance", _("导出继续教育达标情况")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(unit_kind="division") & Q(division__isnull=False))
+                | (~Q(unit_kind="division") & Q(division__isnull=True)),
+                name="staffprofile_division_iff_division_unit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.unit_kind == StaffUnitKind.DIVISION and self.division_id:
+            return str(self.division)
+        return self.get_unit_kind_display()

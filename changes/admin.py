@@ -1,16 +1,21 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from accounts.staff import ScopedAdminMixin
 
 from .models import ChangeRecord
 
 
 @admin.register(ChangeRecord)
-class ChangeRecordAdmin(admin.ModelAdmin):
-    """The change log, read-only for every staff user."""
+class ChangeRecordAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """The change log, read-only for every staff user, limited to their scope."""
 
     list_display = ("created_at", "user", "item", "field_count", "ip_address")
     list_filter = ("item",)
     date_hierarchy = "created_at"
     list_select_related = ("user",)
+    search_fields = ("user__name",)
+    search_help_text = _("姓名，或完整证件号码（精确匹配）")
     readonly_fields = ("user", "item", "changes", "created_at", "ip_address")
 
     @admin.display(description="变更字段数")

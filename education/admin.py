@@ -1,12 +1,17 @@
-"""备案机构 in the admin: filings, API keys (签发/轮换, 吊销), enrolments read-only;
-学分确认申请 review (通过 / 不通过 one at a time or in bulk, the evidence inline)."""
+"""备案机构 in the admin: filings, API keys (签发/轮换, 吊销), their credit batches with
+per-record results; enrolments, credit records and yearly totals read-only;
+学分确认申请 review (通过 / 不通过 one at a time or in bulk, the evidence inline).
 
+Every admin holding a person's data is limited to the staff user's scope
+(accounts.staff.ScopedAdminMixin); review decisions and evidence views are audited."""
+
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Case, When
-from django.http import Http404, HttpResponseRedirect
+from django.db.models import Case, Count, Q, When
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers
@@ -15,11 +20,26 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from accounts.staff import ScopedAdminMixin
+from portal.audit import audit_record
 from portal.errors import PortalError
+from portal.models import AuditAction
 
 from . import claims, services
 from .forms import ClaimBulkRejectForm, ClaimReviewForm
-from .models import CreditClaim, CreditClaimStatus, Enrolment, Institution, InstitutionApiKey, InstitutionFiling
+from .models import (
+    CreditBatch,
+    CreditBatchItem,
+    CreditBatchResult,
+    CreditClaim,
+    CreditClaimStatus,
+    CreditRecord,
+    CreditYearTotal,
+    Enrolment,
+    Institution,
+    InstitutionApiKey,
+    InstitutionFiling,
+)
 from .views import evidence_response
 
 
@@ -43,7 +63,8 @@ class ApiKeyInline(admin.TabularInline):
 
 @admin.register(Institution)
 class InstitutionAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "platform_url", "contact_name", "contact_phone", "filed_years", "is_active")
+    list_display = ("code", "name", "platform_url", "contact_name", "contact_phone", "filed_years", "batches",
+                    "is_active")
     list_filter = ("is_active", "filings__year")
     search_fields = ("code", "name")
     inlines = [FilingInline, ApiKeyInline]
@@ -56,6 +77,11 @@ class InstitutionAdmin(admin.ModelAdmin):
     @admin.display(description=_("备案年度"))
     def filed_years(self, obj):
         return "、".join(str(f.year) for f in sorted(obj.filings.all(), key=lambda f: f.year))
+
+    @admin.display(description=_("学分批次"))
+    def batches(self, obj):
+        url = reverse("admin:education_creditbatch_changelist")
+        return format_html('<a href="{}?institution__id__exact={}">{}</a>', url, obj.pk, _("查看批次"))
 
     @admin.action(description=_("签发/轮换 API 密钥"), permissions=["change"])
     def issue_api_key(self, request, queryset):
@@ -79,10 +105,11 @@ class InstitutionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Enrolment)
-class EnrolmentAdmin(admin.ModelAdmin):
+class EnrolmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "year", "institution", "user")
     list_filter = ("year", "institution")
     list_select_related = ("institution", "user")
+    search_fields = ("user__name",)
     date_hierarchy = "created_at"
 
     def has_add_permission(self, request):
@@ -90,6 +117,92 @@ class EnrolmentAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CreditRecord)
+class CreditRecordAdmin(ScopedAdminMixin, ReadOnlyAdmin):
+    list_display = ("completed_at", "year", "user", "source", "institution", "category", "credits", "course")
+    list_filter = ("year", "source", "category", "institution")
+    list_select_related = ("user", "institution")
+    search_fields = ("user__name", "record_id", "course")
+    search_help_text = _("姓名、记录编号、课程，或完整证件号码（精确匹配）")
+    exclude = ("batch",)
+
+
+@admin.register(CreditYearTotal)
+class CreditYearTotalAdmin(ScopedAdminMixin, ReadOnlyAdmin):
+    list_display = ("year", "user", "public_credits", "professional_credits", "total", "met")
+    list_filter = ("year",)
+    list_select_related = ("user",)
+    search_fields = ("user__name",)
+    search_help_text = _("姓名，或完整证件号码（精确匹配）")
+
+    @admin.display(description=_("是否达标"), boolean=True)
+    def met(self, obj):
+        return (obj.public_credits >= settings.CE_PUBLIC_MIN_CREDITS
+                and obj.professional_credits >= settings.CE_PROFESSIONAL_MIN_CREDITS
+                and obj.total >= settings.CE_ANNUAL_MIN_CREDITS)
+
+
+class CreditBatchItemInline(admin.TabularInline):
+    """Per-record results of a batch (record id, 已入账 / 重复 / 拒绝 and why); no person data."""
+
+    model = CreditBatchItem
+    extra = 0
+    can_delete = False
+    fields = ("index", "record_id", "result", "reason", "message")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CreditBatch)
+class CreditBatchAdmin(ReadOnlyAdmin):
+    """An institution's credit batches and what became of each record. The batch's own
+    records (names, masked ID numbers) are not shown: the results are what staff need."""
+
+    list_display = ("pk", "created_at", "institution", "origin", "record_count", "status", "accepted", "duplicate",
+                    "rejected", "finished_at")
+    list_filter = ("status", "institution", "origin")
+    list_select_related = ("institution",)
+    fields = ("institution", "origin", "status", "record_count", "created_at", "finished_at")
+    readonly_fields = fields
+    inlines = [CreditBatchItemInline]
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        counts = {r: Count("items", filter=Q(items__result=r)) for r in CreditBatchResult.values}
+        return super().get_queryset(request).annotate(**{f"n_{r}": c for r, c in counts.items()})
+
+    @admin.display(description=_("已入账"))
+    def accepted(self, obj):
+        return obj.n_accepted
+
+    @admin.display(description=_("重复"))
+    def duplicate(self, obj):
+        return obj.n_duplicate
+
+    @admin.display(description=_("拒绝"))
+    def rejected(self, obj):
+        return obj.n_rejected
 
 
 # --- 学分确认申请: review -------------------------------------------------------------------
@@ -123,7 +236,7 @@ class PendingFirstStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(CreditClaim)
-class CreditClaimAdmin(admin.ModelAdmin):
+class CreditClaimAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """Review one claim on its page (通过 / 不通过) or many with the list actions.
 
     Every decision goes through education.claims; the page itself edits nothing.
@@ -133,7 +246,12 @@ class CreditClaimAdmin(admin.ModelAdmin):
     list_filter = (PendingFirstStatusFilter, "year", "activity")
     list_select_related = ("user",)
     list_per_page = 50
+    search_fields = ("user__name",)
+    search_help_text = _("姓名，或完整证件号码（精确匹配）")
     actions = ["approve_selected", "reject_selected"]
+    # The admin index counts this queue per status (portal.admin_site).
+    review_status_field = "status"
+    review_status_param = PendingFirstStatusFilter.parameter_name
     change_form_template = "education/admin/creditclaim_change_form.html"
     fields = ("user", "year", "activity", "days", "rule_credits", "credits", "details", "evidence_image",
               "status", "reason", "reviewed_by", "created_at", "decided_at", "credit_record")
@@ -180,18 +298,18 @@ class CreditClaimAdmin(admin.ModelAdmin):
     def evidence_view(self, request, claim_id: int):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        claim = CreditClaim.objects.filter(pk=claim_id).first()
-        if claim is None:
-            raise Http404
-        return evidence_response(claim)
+        claim = self.scoped_or_404(request, claim_id)
+        response = evidence_response(claim)
+        audit_record(request=request, action=AuditAction.UPLOAD_VIEW, obj=claim, person=claim.user,
+                     params={"field": "evidence"})
+        return response
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra = {"can_review": self._can_review(request), "review_form": ClaimReviewForm(),
                  "needs_credits": False, "show_save": False, "show_save_and_continue": False,
                  "show_save_and_add_another": False, "show_delete": False, **(extra_context or {})}
-        claim = CreditClaim.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
-        if claim is not None:
-            extra["needs_credits"] = claims.ACTIVITIES[claim.activity].credits is None
+        claim = self.scoped_or_404(request, object_id)
+        extra["needs_credits"] = claims.ACTIVITIES[claim.activity].credits is None
         return super().change_view(request, object_id, form_url, extra)
 
     @method_decorator(require_POST)
@@ -199,8 +317,7 @@ class CreditClaimAdmin(admin.ModelAdmin):
         """通过 (with 认定学分 for 其他形式) or 不通过 (with a reason), one claim."""
         if not self._can_review(request):
             raise PermissionDenied
-        if not CreditClaim.objects.filter(pk=claim_id).exists():
-            raise Http404
+        person = self.scoped_or_404(request, claim_id).user
         form = ClaimReviewForm(request.POST)
         change_url = reverse("admin:education_creditclaim_change", args=[claim_id])
         if not form.is_valid():
@@ -212,11 +329,13 @@ class CreditClaimAdmin(admin.ModelAdmin):
             if "_approve" in request.POST:
                 claim = claims.credit_claim_approve(claim_id=claim_id, reviewer=request.user,
                                                     credits=form.cleaned_data["credits"])
+                _audit_decision(request, claim, approved=True)
                 done = _("申请 #%(pk)s 已通过，计入 %(n)s 学分。") % {"pk": claim.pk, "n": claim.credits}
                 self.message_user(request, done, messages.SUCCESS)
             elif "_reject" in request.POST:
-                claims.credit_claim_reject(claim_id=claim_id, reviewer=request.user,
-                                           reason=form.cleaned_data["reason"])
+                claim = claims.credit_claim_reject(claim_id=claim_id, reviewer=request.user,
+                                                   reason=form.cleaned_data["reason"])
+                _audit_decision(request, claim, approved=False, person=person)
                 self.message_user(request, _("申请 #%(pk)s 未通过。") % {"pk": claim_id}, messages.SUCCESS)
             else:
                 return HttpResponseRedirect(change_url)
@@ -233,7 +352,8 @@ class CreditClaimAdmin(admin.ModelAdmin):
         approved, refused = 0, []
         for claim_id in queryset.order_by("pk").values_list("pk", flat=True):
             try:
-                claims.credit_claim_approve(claim_id=claim_id, reviewer=request.user)
+                claim = claims.credit_claim_approve(claim_id=claim_id, reviewer=request.user)
+                _audit_decision(request, claim, approved=True, bulk=True)
                 approved += 1
             except PortalError as error:
                 refused.append(f"#{claim_id}：{error.message}")
@@ -250,8 +370,9 @@ class CreditClaimAdmin(admin.ModelAdmin):
             rejected, refused = 0, []
             for claim_id in queryset.order_by("pk").values_list("pk", flat=True):
                 try:
-                    claims.credit_claim_reject(claim_id=claim_id, reviewer=request.user,
-                                               reason=form.cleaned_data["reason"])
+                    claim = claims.credit_claim_reject(claim_id=claim_id, reviewer=request.user,
+                                                       reason=form.cleaned_data["reason"])
+                    _audit_decision(request, claim, approved=False, bulk=True)
                     rejected += 1
                 except PortalError as error:
                     refused.append(f"#{claim_id}：{error.message}")
@@ -265,3 +386,15 @@ class CreditClaimAdmin(admin.ModelAdmin):
             "claims": queryset.select_related("user").order_by("pk"), "opts": self.model._meta,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         })
+
+
+def _audit_decision(request, claim, *, approved: bool, bulk: bool = False, person=None) -> None:
+    """One audit row per review decision (通过 / 不通过), single or bulk."""
+    claim_obj = claim if isinstance(claim, CreditClaim) else CreditClaim.objects.select_related("user").get(pk=claim)
+    params = {"bulk": bulk, "year": claim_obj.year, "activity": claim_obj.activity}
+    if approved:
+        params["credits"] = str(claim_obj.credits)
+    else:
+        params["reason"] = claim_obj.reason
+    audit_record(request=request, action=AuditAction.CLAIM_APPROVE if approved else AuditAction.CLAIM_REJECT,
+                 obj=claim_obj, person=person or claim_obj.user, params=params)

@@ -90,7 +90,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin site requires password + TOTP (portal.admin_site.PortalAdminSite).
+    "portal.admin_config.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -101,6 +102,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "phonenumber_field",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "portal",
     "accounts",
     "collection",
@@ -119,6 +122,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # AxesMiddleware last: it turns a lockout into the lockout response.
@@ -363,3 +367,10 @@ NATIONAL_PLATFORM_RETRIES = env_int("NATIONAL_PLATFORM_RETRIES", 2)
 NATIONAL_PLATFORM_PROVINCE = env_str("NATIONAL_PLATFORM_PROVINCE", "52")
 CELERY_BEAT_SCHEDULE["transfers-sync"] = {"task": "transfers.tasks.transfers_sync", "schedule": 300.0}
 CELERY_BEAT_SCHEDULE["transfers-submit-sweep"] = {"task": "transfers.tasks.transfer_submit_sweep", "schedule": 60.0}
+
+# --- Staff back office ------------------------------------------------------------------
+# TOTP devices: the issuer shown in the authenticator app; device keys never shown in admin.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "贵州省财政会计网")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Audit log retention (days): `manage.py cleanup` deletes older rows; never below 185.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 400)

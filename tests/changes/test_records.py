@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import StaffProfile, StaffUnitKind, User
 from changes.models import ChangeRecord
 from tests.changes.helpers import (
     HISTORY,
@@ -29,6 +29,7 @@ from tests.changes.helpers import (
     text,
 )
 from tests.factories import AccountFactory
+from tests.staff.helpers import otp_login
 
 pytestmark = pytest.mark.django_db
 
@@ -156,9 +157,7 @@ def test_menu_and_history_query_counts_do_not_grow(client, collected, django_ass
 @pytest.fixture
 def superuser_client(db):
     admin = User.objects.create_superuser("chg-admin", "Adm#Pass2026x", name="管理员")
-    staff = Client()
-    staff.force_login(admin)
-    return staff
+    return otp_login(Client(), admin)  # the admin needs password + TOTP (tests/staff/helpers.py)
 
 
 def test_admin_lists_everyones_records_read_only(client, collected, someone_else, superuser_client):
@@ -200,8 +199,8 @@ def test_admin_model_permissions_are_view_only_even_for_a_superuser(superuser_cl
 def test_staff_need_the_view_permission(collected, client):
     change_email(client, 1)
     user = User.objects.create_user("chg-staff", "Stf#Pass2026x", name="工作人员", is_staff=True)
-    staff = Client()
-    staff.force_login(user)
+    StaffProfile.objects.create(user=user, unit_kind=StaffUnitKind.PROVINCE)  # sees everyone
+    staff = otp_login(Client(), user)
     changelist = reverse("admin:changes_changerecord_changelist")
     assert staff.get(changelist).status_code == 403
     user.user_permissions.add(Permission.objects.get(codename="view_changerecord"))

@@ -7,14 +7,14 @@ from django.urls import reverse
 
 from education.api_auth import decrypt_secret
 from education.models import InstitutionApiKey
+from tests.staff.helpers import otp_login
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def staff_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
+    return otp_login(client, admin_user)  # the admin needs password + TOTP (tests/staff/helpers.py)
 
 
 def _action(client, action, institution):

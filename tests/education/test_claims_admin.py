@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
+from accounts.models import StaffProfile, StaffUnitKind
 from education import claims, credits
 from education.models import (
     CreditCategory,
@@ -22,6 +23,7 @@ from education.models import (
 from tests.education.helpers import collect
 from tests.education.test_claims import make_claim
 from tests.factories import AccountFactory
+from tests.staff.helpers import otp_login
 
 pytestmark = pytest.mark.django_db
 
@@ -37,8 +39,7 @@ def other_learner(reference_data):
 
 @pytest.fixture
 def staff_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
+    return otp_login(client, admin_user)  # the admin needs password + TOTP (tests/staff/helpers.py)
 
 
 def total(user, year):
@@ -159,11 +160,12 @@ def test_admin_evidence_needs_staff_with_permission(client, learner, this_year):
     staff = AccountFactory()
     staff.is_staff = True
     staff.save(update_fields=["is_staff"])
-    client.force_login(staff)
+    StaffProfile.objects.create(user=staff, unit_kind=StaffUnitKind.PROVINCE)  # sees everyone
+    otp_login(client, staff)
     assert client.get(url).status_code == 403  # staff without 学分确认申请 permission
     staff.user_permissions.add(Permission.objects.get(codename="view_creditclaim"))
     staff = type(staff).objects.get(pk=staff.pk)
-    client.force_login(staff)
+    otp_login(client, staff)
     assert client.get(url).status_code == 200
     # a view-only reviewer cannot decide
     response = review(client, claim, _approve="1")
