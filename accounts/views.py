@@ -42,6 +42,7 @@ SMS_FIELDS = {
     SmsPurpose.REGISTER: ("mobile",),
     SmsPurpose.RESET: ("name", "id_number", "mobile"),
     SmsPurpose.CHANGE_PHONE: ("mobile",),
+    SmsPurpose.TRANSFER_IN: ("name", "id_number", "mobile"),
 }
 
 
@@ -55,6 +56,11 @@ def request_code(request: HttpRequest, purpose: str, form) -> tuple[int, str, in
     try:
         if purpose == SmsPurpose.REGISTER:
             services.registration_code_request(mobile=data["mobile"], ip=client_ip(request))
+            message = _("短信验证码已发送，请查收。")
+        elif purpose == SmsPurpose.TRANSFER_IN:
+            from transfers.services import transfer_in_code_request
+
+            transfer_in_code_request(mobile=data["mobile"], ip=client_ip(request))
             message = _("短信验证码已发送，请查收。")
         elif purpose == SmsPurpose.CHANGE_PHONE:
             services.mobile_change_code_request(user=request.user, mobile=data["mobile"], ip=client_ip(request))
@@ -71,6 +77,12 @@ def request_code(request: HttpRequest, purpose: str, form) -> tuple[int, str, in
     return 200, message, settings.SMS_RESEND_SECONDS
 
 
+def _transfer_in_form():
+    from transfers.forms import TransferInVerifyForm
+
+    return TransferInVerifyForm
+
+
 @require_POST
 @sensitive_post_parameters(*SENSITIVE)
 def sms_code_send(request: HttpRequest) -> JsonResponse:
@@ -80,6 +92,7 @@ def sms_code_send(request: HttpRequest) -> JsonResponse:
         SmsPurpose.REGISTER: RegisterForm,
         SmsPurpose.RESET: PasswordResetVerifyForm,
         SmsPurpose.CHANGE_PHONE: MobileChangeForm,
+        SmsPurpose.TRANSFER_IN: _transfer_in_form(),
     }.get(purpose)
     if form_class is None:
         return JsonResponse({"ok": False, "message": _("请求无效。")}, status=400)

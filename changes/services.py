@@ -31,6 +31,7 @@ from accounts.services import AccountExists, mobile_is_bound, password_check
 from collection import services as collection
 from collection.models import Archive, ArchiveStatus, EducationMode
 from portal.errors import PortalError
+from transfers.business import BusinessRefused, business_refusal
 
 from .models import ChangeItem, ChangeRecord
 
@@ -224,6 +225,11 @@ def _locked(archive: Archive, expected_version: int) -> Archive:
     )
     if locked.status != ArchiveStatus.COLLECTED:
         raise NotCollected(_("请先完成信息采集。"), code="not_collected")
+    # The archive row is the person's lock (transfers.business): no change while a
+    # transfer out is open, none after 已调出.
+    refusal = business_refusal(user=locked.user, action="change")
+    if refusal:
+        raise BusinessRefused(refusal, code="change")
     if locked.version != expected_version:
         raise StaleVersion(
             _("该信息已在其他页面或设备上修改并保存。为避免覆盖，本次未保存，请刷新页面查看最新信息后重新修改。"),

@@ -48,10 +48,10 @@ ITEM_HELP = {
 }
 
 
-def collected_required(view):
+def _gate(view, business: str | None = None):
     """信息变更 is open only once the archive is 已采集; an unknown item is 404."""
 
-    @access.collected_required("changes/not_collected.html", with_archive=True)
+    @access.collected_required("changes/not_collected.html", with_archive=True, business=business)
     @wraps(view)
     def wrapper(request: HttpRequest, archive, *args, **kwargs):
         if "item" in kwargs and kwargs["item"] not in ChangeItem.values:
@@ -59,6 +59,15 @@ def collected_required(view):
         return view(request, archive, *args, **kwargs)
 
     return wrapper
+
+
+def collected_required(view):
+    return _gate(view)
+
+
+def change_allowed(view):
+    """As collected_required, and refused (with the reason) while a transfer out is open or after 已调出."""
+    return _gate(view, business="change")
 
 
 @collected_required
@@ -154,7 +163,7 @@ def _render_edit(request, archive, item, forms, version, **extra) -> HttpRespons
     return render(request, "changes/item_edit.html", context)
 
 
-@collected_required
+@change_allowed
 @sensitive_post_parameters("password", "sms_code")
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, archive, item: str) -> HttpResponse:

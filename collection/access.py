@@ -10,9 +10,13 @@ from .models import ArchiveStatus
 from .selectors import archive_for
 
 
-def collected_required(template: str, *, with_archive: bool = False):
+def collected_required(template: str, *, with_archive: bool = False, business: str | None = None):
     """Login required; without a 已采集 archive, `template` (a message and a link
-    to 信息采集) with status 403. `with_archive` passes the archive to the view."""
+    to 信息采集) with status 403. `with_archive` passes the archive to the view.
+
+    `business` names the action the view starts ("change", "claim", "transfer", ...):
+    when transfers.business refuses it now (已调出, an open transfer out), the page
+    says why instead of offering a form that cannot be submitted."""
 
     def decorator(view):
         @login_required
@@ -22,6 +26,12 @@ def collected_required(template: str, *, with_archive: bool = False):
             archive = archive_for(user=request.user)
             if archive is None or archive.status != ArchiveStatus.COLLECTED:
                 return render(request, template, {"archive": archive}, status=403)
+            if business:
+                from transfers.business import business_refusal
+
+                reason = business_refusal(user=request.user, action=business)
+                if reason:
+                    return render(request, "transfers/refused.html", {"reason": reason}, status=403)
             if with_archive:
                 return view(request, archive, *args, **kwargs)
             return view(request, *args, **kwargs)

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import User
 from collection.models import Archive, ArchiveStatus
 from portal.errors import PortalError
+from transfers.business import business_check
 
 from .credits import MAX_RECORD_CREDITS, credit_record_add
 from .models import CreditCategory, CreditClaim, CreditClaimStatus, CreditSource
@@ -117,6 +118,8 @@ def credit_claim_create(
     stored = claim.evidence.name
     try:
         with transaction.atomic():
+            # Under the person's lock: no claim while a transfer out is open (or after 已调出).
+            business_check(user=user, action="claim")
             claim.save()
     except BaseException:
         default_storage.delete(stored)
@@ -228,5 +231,5 @@ def claim_of(*, user: User, claim_id: int) -> CreditClaim | None:
 
 
 def claim_pending_exists(*, user: User) -> bool:
-    """A claim under review (blocks 跨省调出, a later issue)."""
+    """A claim under review (one of the things transfers.business.pending_business lists)."""
     return CreditClaim.objects.filter(user=user, status=CreditClaimStatus.PENDING).exists()

@@ -143,6 +143,7 @@ class CreditSource(models.TextChoices):
     INSTITUTION = "institution", _("备案机构")
     CLAIM = "claim", _("学分确认申请")
     STAFF = "staff", _("工作人员录入")
+    TRANSFER = "transfer", _("跨省调入转入")
 
 
 class CreditCategory(models.TextChoices):

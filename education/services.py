@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from collection.models import Archive, ArchiveStatus
 from portal.errors import PortalError
+from transfers.business import business_refusal
 
 from .api_auth import encrypt_secret
 from .models import Enrolment, Institution, InstitutionApiKey, InstitutionFiling, LaunchToken
@@ -100,6 +101,9 @@ def enrolment_create(*, user: User, institution: Institution, year: int) -> Enro
     """报名: once per person, year and institution; only institutions filed for the year."""
     if not _collected(user):
         raise EducationError(_("请先完成信息采集。"), code="not_collected")
+    refusal = business_refusal(user=user, action="enrol")
+    if refusal:
+        raise EducationError(refusal, code="transferred_out")
     if not institution.is_active or not institution.filings.filter(year=year).exists():
         raise EducationError(_("该机构未在%(year)s年度备案，不能报名。") % {"year": year}, code="not_filed")
     try:
@@ -126,6 +130,9 @@ def launch_token_issue(*, enrolment: Enrolment) -> str:
     """A fresh one-time token for 点击查看; only its hash is stored. Returns the token."""
     if not enrolment.institution.is_active:
         raise EducationError(_("该机构已停用，暂不能进入学习平台。"), code="inactive")
+    refusal = business_refusal(user=enrolment.user, action="learn")
+    if refusal:
+        raise EducationError(refusal, code="transferred_out")
     now = timezone.now()
     LaunchToken.objects.filter(enrolment=enrolment, expires_at__lt=now).delete()
     token = secrets.token_urlsafe(32)

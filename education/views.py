@@ -22,6 +22,8 @@ from .forms import ClaimForm, EnrolForm, YearForm
 from .models import CreditClaim
 
 collected_required = access.collected_required("education/not_collected.html")
+# Pages that start business: refused with the reason after 已调出 (or, for claims, while a transfer out is open).
+claim_allowed = access.collected_required("education/not_collected.html", business="claim")
 
 
 @collected_required
@@ -174,7 +176,7 @@ def evidence_response(claim) -> HttpResponse:
     return response
 
 
-@collected_required
+@claim_allowed
 @require_http_methods(["GET", "POST"])
 def claim_create(request: HttpRequest) -> HttpResponse:
     """我要申请: the form shows the credits each activity gives before 提交申请."""

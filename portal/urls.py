@@ -14,6 +14,7 @@ urlpatterns = [
     path("changes/", include("changes.urls")),
     path("admin/", admin.site.urls),
     path("education/", include("education.urls")),
+    path("transfers/", include("transfers.urls")),
     path("api/v1/", include("education.api_urls")),
     path("verify/", include("education.verify_urls")),
 ]

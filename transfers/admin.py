@@ -1,0 +1,51 @@
+"""跨省调转 in the admin: staff see every application's state (read-only: the person and
+the national platform change it, never the back office)."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from .models import PlatformRecord, TransferIn, TransferOut
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TransferOut)
+class TransferOutAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "created_at", "user", "to_province", "reason", "status", "platform_ref",
+                    "platform_status_at", "account_state")
+    list_filter = ("status", "to_province", "reason")
+    list_select_related = ("user",)
+    search_fields = ("platform_ref",)
+    date_hierarchy = "created_at"
+    exclude = ("evidence",)
+
+    @admin.display(description=_("账号状态"))
+    def account_state(self, obj):
+        return _("已调出") if obj.user.transferred_out_at else _("正常")
+
+
+@admin.register(TransferIn)
+class TransferInAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "platform_ref", "user", "from_province", "reopened")
+    list_filter = ("from_province", "reopened")
+    list_select_related = ("user",)
+    search_fields = ("platform_ref",)
+
+
+@admin.register(PlatformRecord)
+class PlatformRecordAdmin(ReadOnlyAdmin):
+    """The local stand-in for the national platform (development and demos)."""
+
+    list_display = ("ref", "from_province", "to_province", "name", "id_number_masked", "status", "updated_at")
+    list_filter = ("status", "from_province", "to_province")
+    search_fields = ("ref",)
+    exclude = ("id_number_encrypted", "id_hash", "payload")
