@@ -30,7 +30,8 @@ migrate: install
 
 data: migrate
 	$(BIN)/python manage.py load_reference_data
-	$(BIN)/python manage.py load_demo_data
+	$(BIN)/python manage.py setup_roles
+	$(BIN)/python manage.py seed_demo
 
 run: data
 	@echo "Serving http://$(HOST):$(PORT)/  (SMS codes: '$(BIN)/python manage.py sms_outbox --last')"
