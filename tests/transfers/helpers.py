@@ -102,6 +102,7 @@ def at_once(*calls) -> list:
     return results
 
 
+PLATFORM_SECRET = "platform-secret"
 CODE_RE = re.compile(r"验证码(\d{6})")
 
 
@@ -121,9 +122,9 @@ class FakePlatform:
     ANSWERS = ("ok", "error", "hang", "not_json", "not_found", "conflict")
     PREFIX = "/api/v1"
 
-    def __init__(self, *, key_id: str = "gz-portal", secret: str = "platform-secret", hang_seconds: float = 3.0):
+    def __init__(self, *, key_id: str = "gz-portal", secret: str | None = None, hang_seconds: float = 3.0):
         self.key_id = key_id
-        self.secret = secret
+        self.secret = secret or PLATFORM_SECRET
         self.hang_seconds = hang_seconds
         self.requests: list[dict] = []
         self.records: dict[str, dict] = {}
