@@ -4,6 +4,8 @@ the national platform change it, never the back office)."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from accounts.staff import ScopedAdminMixin, sees_everyone
+
 from .models import PlatformRecord, TransferIn, TransferOut
 
 
@@ -19,12 +21,14 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(TransferOut)
-class TransferOutAdmin(ReadOnlyAdmin):
+class TransferOutAdmin(ScopedAdminMixin, ReadOnlyAdmin):
+    # Limited to the staff user's management unit (accounts/staff.py); counted per status on the index.
+    review_status_field = "status"
     list_display = ("pk", "created_at", "user", "to_province", "reason", "status", "platform_ref",
                     "platform_status_at", "account_state")
     list_filter = ("status", "to_province", "reason")
     list_select_related = ("user",)
-    search_fields = ("platform_ref",)
+    search_fields = ("platform_ref", "user__name")
     date_hierarchy = "created_at"
     exclude = ("evidence",)
 
@@ -34,7 +38,7 @@ class TransferOutAdmin(ReadOnlyAdmin):
 
 
 @admin.register(TransferIn)
-class TransferInAdmin(ReadOnlyAdmin):
+class TransferInAdmin(ScopedAdminMixin, ReadOnlyAdmin):
     list_display = ("created_at", "platform_ref", "user", "from_province", "reopened")
     list_filter = ("from_province", "reopened")
     list_select_related = ("user",)
@@ -43,7 +47,14 @@ class TransferInAdmin(ReadOnlyAdmin):
 
 @admin.register(PlatformRecord)
 class PlatformRecordAdmin(ReadOnlyAdmin):
-    """The local stand-in for the national platform (development and demos)."""
+    """The local stand-in for the national platform (development and demos). Its rows name
+    people but carry no division: only staff of the 省 unit see them."""
+
+    def has_module_permission(self, request):
+        return sees_everyone(request.user) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return sees_everyone(request.user) and super().has_view_permission(request, obj)
 
     list_display = ("ref", "from_province", "to_province", "name", "id_number_masked", "status", "updated_at")
     list_filter = ("status", "from_province", "to_province")

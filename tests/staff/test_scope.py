@@ -15,6 +15,7 @@ from education.models import CreditClaim, CreditClaimStatus, CreditRecord, Credi
 from tests.education.helpers import make_institution
 from tests.staff.conftest import add_credits, make_claim
 from tests.staff.helpers import make_staff, otp_login
+from tests.transfers.helpers import apply as transfer_apply
 
 pytestmark = pytest.mark.django_db
 
@@ -59,6 +60,8 @@ def objects_for(model_key, people, this_year):
             out[key] = CreditYearTotal.objects.get(user=person)
         elif model_key == "creditclaim":
             out[key] = make_claim(person, this_year)
+        elif model_key == "transferout":
+            out[key] = transfer_apply(person)
     return out
 
 
@@ -70,6 +73,7 @@ MODELS = {
     "creditrecord": ("education", "creditrecord"),
     "credityeartotal": ("education", "credityeartotal"),
     "creditclaim": ("education", "creditclaim"),
+    "transferout": ("transfers", "transferout"),
 }
 
 
@@ -218,3 +222,13 @@ def test_division_filter_offers_only_the_units_divisions(client, people, staff):
     spec = next(f for f in response.context["cl"].filter_specs if f.parameter_name == "division")
     names = {title for _value, title in spec.lookup_choices}
     assert "贵阳市" in names and "贵阳市 南明区" in names and not any("六盘水" in n for n in names)
+
+
+def test_transfer_index_counts_and_platform_records_are_province_only(client, people, staff):
+    transfer_apply(people.nanming)
+    transfer_apply(people.zhongshan)
+    otp_login(client, staff["nanming"])
+    queues = {q["name"]: q for q in client.get(reverse("admin:index")).context["review_queues"]}
+    counts = {s["value"]: s["count"] for s in queues["调出省外申请"]["statuses"]}
+    assert sum(counts.values()) == 1
+    assert client.get(reverse("admin:transfers_platformrecord_changelist")).status_code == 403
