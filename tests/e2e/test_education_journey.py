@@ -18,6 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.utils import timezone
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -163,11 +165,13 @@ def test_enrol_learn_claim_approve_and_print_the_certificate(pages, shot, live_s
     check(page, pages, shot, "claims-pending", javascript=True)
 
     # --- the reviewer, in another browser at 1280 px ---------------------------------------
-    User.objects.create_superuser("reviewer", "Rev!ew-2024-pass", name="审核员")
+    reviewer = User.objects.create_superuser("reviewer", "Rev!ew-2024-pass", name="审核员")
+    device = TOTPDevice.objects.create(user=reviewer, name="authenticator", confirmed=True)  # admin: password + TOTP
     admin = pages.open(width=1280, height=900)
     admin.goto("/admin/")
     admin.get_by_label("用户名").fill("reviewer")
     admin.get_by_label("密码").fill("Rev!ew-2024-pass")
+    admin.get_by_label("动态口令").fill(f"{totp(device.bin_key):06d}")
     admin.get_by_role("button", name="登录").click()
     expect(admin.get_by_role("link", name="注销").or_(admin.get_by_role("button", name="注销"))).to_be_visible()
     admin.goto(f"/admin/education/creditclaim/{claim.pk}/change/")
