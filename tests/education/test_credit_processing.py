@@ -139,16 +139,17 @@ def test_a_chunk_that_meets_a_concurrent_insert_is_redone_record_by_record(
     record_id between the look-up and the insert): the chunk is rolled back and
     decided one record at a time, and every credit counts exactly once."""
     batch = credits.credit_batch_receive(institution=institution, records=_records(enrolled, this_year, 3))
-    real_bulk_create = CreditRecord.objects.bulk_create
+    real_bulk_insert = credits.bulk_insert
     calls = []
 
-    def conflicting(objs, *args, **kwargs):
-        calls.append(len(objs))
-        if len(calls) == 1:
-            raise credits.IntegrityError("duplicate key value violates unique constraint")
-        return real_bulk_create(objs, *args, **kwargs)
+    def conflicting(model, fields, rows, **kwargs):
+        if model is CreditRecord:
+            calls.append(len(rows))
+            if len(calls) == 1:
+                raise credits.IntegrityError("duplicate key value violates unique constraint")
+        return real_bulk_insert(model, fields, rows, **kwargs)
 
-    monkeypatch.setattr(CreditRecord.objects, "bulk_create", conflicting)
+    monkeypatch.setattr(credits, "bulk_insert", conflicting)
     assert credits.credit_batch_process(batch_id=batch.pk) is True
     assert calls == [3]  # the fast path was tried once, then the exact path took over
     outcomes = dict(CreditBatchItem.objects.filter(batch=batch).values_list("record_id", "result"))
