@@ -73,12 +73,17 @@ def mod11_2_check_char(first17: str) -> str:
     return _CHECK_CHARS[total % 11]
 
 
+# Full-width digits, letters and signs typed on Chinese keyboards → ASCII.
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+
+
 def normalize_id_number(raw: str) -> str:
     """Strip spaces and full-width characters, upper-case (accepts a lower-case x)."""
-    text = (raw or "").strip()
-    # full-width digits/letters typed on Chinese keyboards → ASCII
-    text = "".join(chr(ord(c) - 0xFEE0) if 0xFF01 <= ord(c) <= 0xFF5E else c for c in text)
-    return re.sub(r"\s+", "", text).upper()
+    text = raw or ""
+    if not text.isascii():
+        text = text.translate(_FULL_WIDTH)
+    # str.split() without arguments splits on any Unicode whitespace (the ideographic space too).
+    return "".join(text.split()).upper()
 
 
 @dataclass(frozen=True)
