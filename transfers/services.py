@@ -389,6 +389,10 @@ def transfer_in_identity(*, ref: str) -> tuple[str, str, str]:
     record = national.platform().incoming_get(ref=ref)
     if record is None or record.to_province != home_province():
         raise _not_found()
+    # As transfer_in_complete: withdrawn since step 1 → back to step 1 with the reason
+    # (received is let through: a second submit of step 3 answers with the account).
+    if record.status not in (PlatformStatus.PENDING_RECEIPT, PlatformStatus.RECEIVED):
+        raise _status_refusal(record.status)
     return record.name, record.mobile, record.id_number
 
 

@@ -362,3 +362,48 @@ def test_a_person_who_once_left_guizhou_is_reopened(client, accountant, this_yea
     from .helpers import apply
 
     assert apply(user).status == "submitted"
+
+
+@pytest.mark.django_db
+def test_a_record_withdrawn_between_the_steps_sends_the_person_back(client, reference_data):
+    data = person()
+    rec = record_for(data)
+    verify(client, data)
+    confirm(client)
+    PlatformRecord.objects.filter(pk=rec.pk).update(status=PlatformStatus.WITHDRAWN)
+    for url in (PASSWORD, CONFIRM):
+        response = client.get(url)
+        assert response.status_code == 302 and response.url == VERIFY
+    assert any("该调转已由原采集地撤回" in m for m in messages_of(response))
+    with pytest.raises(services.TransferInRefused):
+        services.transfer_in_complete(ref=rec.ref, division=division("520102"), employer="x",
+                                      password=NEW_PASSWORD)
+    assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_incomplete_record_is_refused_before_anything_is_confirmed(client, reference_data):
+    from transfers.demo import demo_payload
+
+    data = person()
+    rec = record_for(data, payload={**demo_payload(), "photo": ""})
+    verify(client, data)
+    confirm(client)
+    response = set_password(client)
+    assert response.status_code == 200
+    assert "全国平台提供的档案信息不完整（证件照）" in response.context["form"].non_field_errors()[0]
+    rec.refresh_from_db()
+    assert rec.status == PlatformStatus.PENDING_RECEIPT  # receipt not confirmed
+    assert not User.objects.exists() and not TransferIn.objects.exists()
+
+
+@pytest.mark.django_db
+def test_what_guizhou_sends_out_another_province_could_take_in(accountant):
+    """archive_payload (transfer out) writes what the transfer-in side reads."""
+    from transfers import payload
+
+    data = payload.archive_payload(archive=Archive.objects.get(user=accountant))
+    assert set(payload.image_contents(data)) == {"photo", "id_card_front", "id_card_back"}
+    assert payload.personal_values(data)["political_status"].name == "群众"
+    assert payload.education_values(data)[0]["school"] == "贵州财经大学"
+    assert payload.employment_status_of(data) == "accounting" and data["archive_number"]
