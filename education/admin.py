@@ -167,6 +167,10 @@ class CreditBatchItemInline(admin.TabularInline):
     fields = ("index", "record_id", "result", "reason", "message")
     readonly_fields = fields
 
+    def has_view_permission(self, request, obj=None):
+        # The results are part of the batch: whoever may see the batch sees them.
+        return request.user.has_perm("education.view_creditbatch")
+
     def has_add_permission(self, request, obj=None):
         return False
 
