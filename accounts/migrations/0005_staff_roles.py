@@ -20,6 +20,7 @@ class Migration(migrations.Migration):
         ("education", "0004_alter_creditclaim_user"),
         ("otp_totp", "0003_add_timestamps"),
         ("portal", "0001_auditentry"),
+        ("transfers", "0001_initial"),
     ]
 
     operations = [migrations.RunPython(create_roles, migrations.RunPython.noop)]
