@@ -28,11 +28,32 @@ def _flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes"}
 
 
+# With a Celery worker (CI: REDIS_URL) the worker reads uploads too (a transfer out
+# carries the archive's images), so it must see the tests' media folder. The worker
+# is started later in the session with this process's environment: a MEDIA_ROOT set
+# here is the worker's, and every test starts with that folder emptied.
+if settings.REDIS_URL and not os.environ.get("PORTAL_TEST_SHARED_MEDIA"):
+    import tempfile
+
+    os.environ["PORTAL_TEST_SHARED_MEDIA"] = os.environ["MEDIA_ROOT"] = tempfile.mkdtemp(prefix="portal-test-media-")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_media_removed():
+    yield
+    shared = os.environ.get("PORTAL_TEST_SHARED_MEDIA")
+    if shared:
+        shutil.rmtree(shared, ignore_errors=True)
+
+
 @pytest.fixture(autouse=True)
 def _private_media(tmp_path, settings):
-    """Uploads go to a temporary MEDIA_ROOT."""
-    media = tmp_path / "media"
-    media.mkdir()
+    """Uploads go to a temporary MEDIA_ROOT (the one shared with the worker when there is one)."""
+    shared = os.environ.get("PORTAL_TEST_SHARED_MEDIA") if settings.REDIS_URL else None
+    media = Path(shared) if shared else tmp_path / "media"
+    media.mkdir(exist_ok=True)
+    for child in media.iterdir():
+        shutil.rmtree(child, ignore_errors=True)
     settings.MEDIA_ROOT = media
     settings.STORAGES = {
         **settings.STORAGES,

@@ -17,11 +17,8 @@ credits in 继续教育记录查询. Each page is shot at 1280 px and again at 3
 
 from __future__ import annotations
 
-import importlib
-import os
 import re
 import time
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -30,7 +27,6 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from accounts.models import SmsMessage, User
-from collection.models import Archive
 from collection.reference import reference_data_load
 from education import claims
 from education.models import CreditClaim, CreditClaimStatus
@@ -64,32 +60,6 @@ def accountant(transactional_db, last_year):
     claims.credit_claim_create(user=account, year=last_year, activity="exam_subject", days=None,
                                details="2025年中级会计实务合格", evidence=clean_image(document_upload()))
     return account
-
-
-@pytest.fixture
-def worker_sees_the_archive_images(accountant, tasks_run):
-    """The submission task (a separate Celery worker process in CI) sends the archive's
-    images to the platform, reading them from *its* MEDIA_ROOT, while this test stores
-    uploads under a temporary MEDIA_ROOT (tests/conftest.py `_private_media`), which the
-    worker, started once per session, does not see. Copy the three images where the
-    worker looks, under the same names, and remove exactly those afterwards."""
-    if tasks_run is None:  # tasks run inline, in this process
-        yield
-        return
-    worker_root = Path(importlib.import_module(os.environ["DJANGO_SETTINGS_MODULE"]).MEDIA_ROOT)
-    archive = Archive.objects.get(user=accountant)
-    copied = []
-    for field in ("photo", "id_card_front", "id_card_back"):
-        stored = getattr(archive, field)
-        target = worker_root / stored.name
-        assert not target.exists(), target
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with stored.open("rb") as source:
-            target.write_bytes(source.read())
-        copied.append(target)
-    yield
-    for target in copied:
-        target.unlink(missing_ok=True)
 
 
 def status_of(page, testid: str, expected: str, *, timeout: float = 30.0) -> None:
@@ -131,7 +101,7 @@ def apply_for_transfer(page, evidence, *, destination: str) -> None:
 
 
 def test_transfer_out_refused_withdraw_claim_apply_withdraw_apply_received(pages, shot, live_server, accountant,
-                                                                          tasks_run, worker_sees_the_archive_images,
+                                                                          tasks_run,
                                                                           tmp_path):
     claim = CreditClaim.objects.get(user=accountant)
     evidence = tmp_path / "work-change.jpg"
