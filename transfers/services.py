@@ -265,6 +265,18 @@ def _status_refusal(status: str) -> TransferInRefused:
     return TransferInRefused(messages.get(status, str(_not_found())), code=f"status_{status}")
 
 
+def _completable(record: national.IncomingRecord) -> bool:
+    """待调入地接收; or already received by this province (a record bound here can only be
+    received here) in a completion whose local part failed: the person may finish it."""
+    if record.status == PlatformStatus.PENDING_RECEIPT:
+        return True
+    return (
+        record.status == PlatformStatus.RECEIVED
+        and record.to_province == home_province()
+        and not TransferIn.objects.filter(platform_ref=record.ref, user__isnull=False).exists()
+    )
+
+
 def _existing_refusal(existing: User | None) -> TransferInRefused | None:
     if existing is None or existing.transferred_out_at is not None:
         return None
@@ -291,9 +303,7 @@ def transfer_in_verify(
     sms.sms_code_consume(code=code)
     if record is None or record.mobile != e164 or record.id_number != facts.number:
         raise _not_found()
-    if record.status != PlatformStatus.PENDING_RECEIPT:
-        if TransferIn.objects.filter(platform_ref=record.ref, user__isnull=False).exists():
-            raise _status_refusal(PlatformStatus.RECEIVED)
+    if not _completable(record):
         raise _status_refusal(record.status)
     existing = User.objects.filter(id_hash=id_lookup_hash(facts.number)).first()
     refusal = _existing_refusal(existing)
@@ -328,7 +338,7 @@ def transfer_in_record(*, ref: str) -> IncomingView:
     record = national.platform().incoming_get(ref=ref)
     if record is None or record.to_province != home_province():
         raise _not_found()
-    if record.status != PlatformStatus.PENDING_RECEIPT:
+    if not _completable(record):
         raise _status_refusal(record.status)
     return IncomingView(
         ref=record.ref, name=record.name, id_type=IdType(record.id_type).label if record.id_type in IdType.values

@@ -148,9 +148,34 @@ def test_no_record_another_province_or_another_mobile_get_the_same_message(refer
 ])
 def test_a_record_not_waiting_for_us_says_why(client, reference_data, status, message):
     data = person()
-    record_for(data, status=status)
+    rec = record_for(data, status=status)
+    if status == PlatformStatus.RECEIVED:  # received, and the person's account made here
+        TransferIn.objects.create(platform_ref=rec.ref, from_province=rec.from_province, user=AccountFactory())
     assert message in refusal(verify(client, data))
     assert client.get(CONFIRM).url == VERIFY
+
+
+@pytest.mark.django_db
+def test_a_receipt_confirmed_whose_local_part_failed_can_be_finished(client, reference_data, monkeypatch):
+    """The platform confirmed the receipt, then the local transaction failed: the record
+    is 已接收 on the platform with nothing here. Step 1 again lets the person finish."""
+    data = person()
+    rec = record_for(data)
+
+    def broken(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(services, "_account_for", lambda record, password: broken())
+    with pytest.raises(RuntimeError):
+        services.transfer_in_complete(ref=rec.ref, division=division("520102"), employer="贵阳某公司",
+                                      password=NEW_PASSWORD)
+    rec.refresh_from_db()
+    assert rec.status == PlatformStatus.RECEIVED and not User.objects.exists()
+    monkeypatch.undo()
+    assert verify(client, data).url == CONFIRM
+    assert confirm(client).url == PASSWORD
+    assert client.post(PASSWORD, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}).status_code == 302
+    assert User.objects.get().archive.status == ArchiveStatus.COLLECTED
 
 
 @pytest.mark.django_db
