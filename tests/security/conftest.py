@@ -14,6 +14,7 @@ from django.contrib.auth.models import Permission
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from accounts import sms
 from accounts.models import User
 from accounts.roles import roles_setup
 from changes import services as change_services
@@ -109,6 +110,7 @@ def world(reference_data) -> World:
         "year": year, "category": "专业科目", "credits": 2, "course": "安全课程", "completed_at": f"{year}-06-30",
     }])
 
+    sms.sms_message_queue(mobile=owner.mobile, body="贵州省财政会计网测试短信")  # an outbox row naming the owner
     arriving_id = make_id_number(seq=777)
     record = incoming(name="丙调入", id_number=arriving_id, mobile=make_mobile())
     transferred_in = transfer_services.transfer_in_complete(
