@@ -114,12 +114,12 @@ def test_production_refuses_to_start_without_its_secrets(missing):
     assert f"{missing} must be set" in result.stderr
 
 
-def test_redis_url_switches_cache_sessions_and_celery_to_redis():
+def test_redis_url_switches_cache_and_celery_to_redis_sessions_stay_in_the_database():
     env = production_env(DEBUG="1", REDIS_URL="redis://127.0.0.1:6399/3")
     shown = show_settings(env)
     assert shown["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert shown["cache_location"] == "redis://127.0.0.1:6399/3"
-    assert shown["sessions"] == "django.contrib.sessions.backends.cache"
+    assert shown["sessions"] == "django.contrib.sessions.backends.db"  # a Redis outage must not end every page
     assert shown["eager"] is False
     assert shown["celery_eager"] is False
     assert shown["broker"] == "redis://127.0.0.1:6399/3"
