@@ -41,6 +41,7 @@ SETTINGS_ENV = (
     "SESSION_IDLE_MINUTES",
     "LOGIN_FAILURE_LIMIT",
     "LOGIN_LOCKOUT_MINUTES",
+    "CSP_REPORT_URI",
     "DJANGO_SETTINGS_MODULE",
 )
 
@@ -144,3 +145,64 @@ def test_healthz_answers_ok_for_any_host_name(settings):
     # ... while every other page checks the host and redirects to HTTPS.
     assert client.get("/", HTTP_HOST="not-allowed.example").status_code == 400
     assert client.get("/", HTTP_HOST="testserver").status_code == 301
+
+
+PRODUCTION_REQUESTS = """
+import json, django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0, interactive=False)
+from django.test import Client
+from accounts.services import account_create
+from tests.factories import make_id_number
+number = make_id_number()
+account_create(name="生产", id_type="resident_id_card", id_number=number, password="Kj#Prod2026pass",
+               mobile="+8613900000999")
+client = Client(HTTP_HOST="portal.example.gov.cn")
+plain = client.get("/accounts/login/")
+page = client.get("/accounts/login/", secure=True)
+token = page.cookies["csrftoken"].value
+login = client.post("/accounts/login/", {"id_number": number, "password": "Kj#Prod2026pass",
+                                         "csrfmiddlewaretoken": token}, secure=True, HTTP_REFERER="https://portal.example.gov.cn/accounts/login/")
+def cookie(c):
+    return {"secure": bool(c["secure"]), "httponly": bool(c["httponly"]), "samesite": c["samesite"]}
+print(json.dumps({
+    "plain_status": plain.status_code, "plain_location": plain.get("Location"),
+    "status": page.status_code, "login_status": login.status_code,
+    "headers": {k: page.get(k) for k in ("Strict-Transport-Security", "Content-Security-Policy",
+                                         "X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options")},
+    "csrf_cookie": cookie(page.cookies["csrftoken"]),
+    "session_cookie": cookie(login.cookies["sessionid"]),
+}))
+"""
+
+
+def test_production_sends_hsts_csp_and_secure_cookies(tmp_path):
+    env = production_env(DATABASE_URL=f"sqlite:///{tmp_path / 'prod.sqlite3'}", STATIC_MANIFEST="0",
+                         DJANGO_SETTINGS_MODULE="portal.settings")
+    result = run(["-c", PRODUCTION_REQUESTS], env)
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout.strip().splitlines()[-1])
+    # Plain HTTP is redirected to HTTPS before anything else.
+    assert shown["plain_status"] == 301 and shown["plain_location"].startswith("https://")
+    assert shown["status"] == 200 and shown["login_status"] == 302
+    headers = shown["headers"]
+    assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert "'unsafe-inline'" not in headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["X-Frame-Options"] == "DENY"
+    for name in ("csrf_cookie", "session_cookie"):
+        assert shown[name] == {"secure": True, "httponly": True, "samesite": "Lax"}, name
+
+
+def test_csp_report_uri_comes_from_the_environment():
+    script = ("import django; django.setup(); from django.conf import settings; "
+              "print(settings.CONTENT_SECURITY_POLICY['DIRECTIVES'].get('report-uri'))")
+    shown = run(["-c", script], production_env(CSP_REPORT_URI="https://csp.example.gov.cn/report",
+                                                DJANGO_SETTINGS_MODULE="portal.settings"))
+    assert shown.stdout.strip() == "['https://csp.example.gov.cn/report']", shown.stderr
+    unset = run(["-c", script], production_env(DJANGO_SETTINGS_MODULE="portal.settings"))
+    assert unset.stdout.strip() == "None", unset.stderr

@@ -36,13 +36,22 @@ def browser(chromium_path):
         browser.close()
 
 
+def csp_violation(message) -> bool:
+    """Chromium reports what the Content-Security-Policy blocked as a console error."""
+    return message.type == "error" and "Content Security Policy" in message.text
+
+
 @pytest.fixture
 def page(browser, live_server):
+    """One page; anything the Content-Security-Policy blocks fails the test at teardown."""
     context = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport={"width": 375, "height": 812})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    violations: list[str] = []
+    page.on("console", lambda m: csp_violation(m) and violations.append(f"{page.url}: {m.text}"))
     yield page
     context.close()
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 @pytest.fixture
