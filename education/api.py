@@ -10,6 +10,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from . import credits, selectors, services
@@ -87,3 +88,9 @@ def credit_batch_detail(request: HttpRequest, batch_id: int) -> JsonResponse:
 def openapi(request: HttpRequest) -> JsonResponse:
     """The institution API described as an OpenAPI 3 document."""
     return JsonResponse(openapi_document(), json_dumps_params={"ensure_ascii": False})
+
+
+@csrf_exempt
+def not_found(request: HttpRequest) -> JsonResponse:
+    """Any other path under /api/v1/: the API's JSON error, not the site's HTML page."""
+    return json_error(404, "not_found", _("接口不存在。"))

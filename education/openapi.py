@@ -19,6 +19,11 @@ def _error(description: str) -> dict:
 
 _RECORD = {
     "type": "object",
+    "description": (
+        "A batch is refused as a whole (400) only for its shape: a missing field or a wrong JSON type. "
+        "A record whose values break the rules below is kept and reported `rejected` with reason "
+        "`invalid_value` in the batch's results."
+    ),
     "required": ["record_id", "id_type", "id_number", "name", "year", "category", "credits", "course",
                  "completed_at"],
     "properties": {
@@ -31,7 +36,8 @@ _RECORD = {
         "name": {"type": "string", "maxLength": 50},
         "year": {"type": "integer", "example": 2026},
         "category": {"type": "string", "enum": ["公需科目", "专业科目"]},
-        "credits": {"type": "number", "exclusiveMinimum": 0, "maximum": 999.9, "multipleOf": 0.1},
+        # OpenAPI 3.0: exclusiveMinimum is a boolean qualifying minimum.
+        "credits": {"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": 999.9, "multipleOf": 0.1},
         "course": {"type": "string", "maxLength": 200},
         "completed_at": {"type": "string", "format": "date", "description": "Within `year`."},
     },
@@ -116,7 +122,8 @@ def openapi_document() -> dict:
                 "summary": "A batch's status and each record's outcome (only the institution that posted it)",
                 "operationId": "creditBatchDetail",
                 "security": _SIGNED,
-                "parameters": [{"name": "batch_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "parameters": [{"name": "batch_id", "in": "path", "required": True,
+                                "schema": {"type": "integer", "minimum": 1}}],
                 "responses": {
                     "200": {"description": "Status and per-record results", "content": {"application/json": {
                         "schema": {"type": "object", "properties": {
