@@ -10,6 +10,7 @@ them running again for the next one.
 from __future__ import annotations
 
 import contextlib
+import os
 
 import psycopg2
 import pytest
@@ -27,7 +28,8 @@ def stack():
         built.worker_main = built.worker("worker")
         yield built
     finally:
-        built.down()
+        if not os.environ.get("FAULTS_KEEP"):
+            built.down()
 
 
 @pytest.fixture

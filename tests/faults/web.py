@@ -114,6 +114,10 @@ class Visitor:
         url, fields = self.form(path, having=having)
         return self.post(url, {**fields, **data}, files)
 
+    def csrf(self) -> str:
+        """The CSRF cookie's secret, accepted as the form token (a page must have been read first)."""
+        return self.http.cookies["csrftoken"]
+
     def clone(self) -> Visitor:
         """Another connection with the same cookies: the same browser's second request."""
         other = Visitor(self.base)
