@@ -232,3 +232,15 @@ def test_transfer_index_counts_and_platform_records_are_province_only(client, pe
     counts = {s["value"]: s["count"] for s in queues["调出省外申请"]["statuses"]}
     assert sum(counts.values()) == 1
     assert client.get(reverse("admin:transfers_platformrecord_changelist")).status_code == 403
+
+
+def test_archive_and_audit_lists_have_a_fixed_number_of_queries(client, people, staff, django_assert_max_num_queries):
+    otp_login(client, staff["province"])
+    for person in people.all():
+        client.get(reverse("admin:collection_archive_change", args=[person.archive.pk]))
+    with django_assert_max_num_queries(20):
+        response = client.get(reverse("admin:collection_archive_changelist"))
+    assert len(response.context["cl"].result_list) == 4
+    otp_login(client, make_staff("auditor-q", unit="province", role="审计员"))
+    with django_assert_max_num_queries(15):
+        assert client.get(reverse("admin:portal_auditentry_changelist")).status_code == 200
