@@ -104,7 +104,8 @@ def _collected(user: User) -> bool:
 def credit_claim_create(
     *, user: User, year: int, activity: str, days: int | None, details: str, evidence: ContentFile
 ) -> CreditClaim:
-    """我要申请: a 待审核 claim with its (already cleaned) evidence image stored privately."""
+    """我要申请: a 待审核 claim with its (already cleaned) evidence image stored privately; the same
+    claim posted again while the first is 待审核 returns that one."""
     if not _collected(user):
         raise ClaimError(_("请先完成信息采集。"), code="not_collected")
     if year not in selectable_years():
@@ -120,10 +121,18 @@ def credit_claim_create(
         with transaction.atomic():
             # Under the person's lock: no claim while a transfer out is open (or after 已调出).
             business_check(user=user, action="claim")
-            claim.save()
+            # The same claim posted twice (a double click, a resend) is the one claim: still under
+            # the lock, so two identical posts at once cannot both pass.
+            same = CreditClaim.objects.filter(user=user, year=year, activity=activity, days=days, details=details,
+                                              status=CreditClaimStatus.PENDING).first()
+            if same is None:
+                claim.save()
     except BaseException:
         default_storage.delete(stored)
         raise
+    if same is not None:
+        default_storage.delete(stored)
+        return same
     logger.info("credit claim %s submitted by user %s", claim.pk, user.pk)
     return claim
 
