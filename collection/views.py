@@ -82,9 +82,9 @@ def _draft_data(archive, step: str) -> QueryDict | None:
 
 
 def _keep_draft(request: HttpRequest, archive, step: str) -> None:
-    services.archive_step_draft_keep(
-        archive=archive, step=step, data={k: request.POST.getlist(k) for k in request.POST}
-    )
+    # NUL cannot be stored in a JSON column on PostgreSQL (and is never valid input): dropped.
+    data = {k.replace("\x00", ""): [v.replace("\x00", "") for v in request.POST.getlist(k)] for k in request.POST}
+    services.archive_step_draft_keep(archive=archive, step=step, data=data)
 
 
 def _render_step(request, archive, step: str, template: str, context: dict) -> HttpResponse:

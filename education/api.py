@@ -22,8 +22,8 @@ from .openapi import openapi_document
 def learner_token_exchange(request: HttpRequest) -> JsonResponse:
     """POST {"token": "..."} → the learner of the 点击查看 that produced the token, once."""
     try:
-        payload = json.loads(request.body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        payload = _json_body(request)
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return json_error(400, "malformed_json", _("请求体须为 JSON。"))
     token = payload.get("token") if isinstance(payload, dict) else None
     if not isinstance(token, str) or not token or len(token) > 200:
@@ -46,7 +46,26 @@ def _json_body(request: HttpRequest):
     def refuse_constant(name):
         raise ValueError(name)
 
-    return json.loads(request.body.decode("utf-8"), parse_float=Decimal, parse_constant=refuse_constant)
+    payload = json.loads(request.body.decode("utf-8"), parse_float=Decimal, parse_constant=refuse_constant)
+    if _has_nul(payload):
+        # "\u0000" is valid JSON but no database text (PostgreSQL refuses it): malformed for us.
+        raise ValueError("NUL character")
+    return payload
+
+
+def _has_nul(payload) -> bool:
+    pending = [payload]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False
 
 
 @institution_signed

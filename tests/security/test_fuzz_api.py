@@ -105,3 +105,19 @@ def test_data_outside_the_document_is_refused_with_a_documented_4xx(case, api_ke
     response = signed_call(case, api_key)
     checks = CHECKS if case.operation.label == "POST /credit-batches" else [*CHECKS, negative_data_rejection]
     case.validate_response(response, checks=checks)
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("/api/v1/credit-batches", '{"records": [{"record_id": "R\\u0000", "id_type": "resident_id_card"}]}'),
+    ("/api/v1/credit-batches", '{"records": [], "\\u0000": 1}'),
+    ("/api/v1/learner-tokens/exchange", '{"token": "abc\\u0000"}'),
+])
+def test_a_nul_character_is_a_json_400_not_a_5xx(client, api_key, path, body):
+    """Found by the fuzzing above on PostgreSQL, which cannot store or compare text with NUL."""
+    key, secret = api_key
+    raw = body.encode()
+    timestamp = int(time.time())
+    response = client.generic("POST", path, raw, content_type="application/json", HTTP_X_INSTITUTION_KEY=key.key_id,
+                              HTTP_X_TIMESTAMP=str(timestamp), HTTP_X_SIGNATURE=sign(secret, timestamp, raw))
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "malformed_json"
