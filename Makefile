@@ -9,7 +9,7 @@ export DEBUG ?= 1
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate data lint check browser services-test clean
+.PHONY: run test install migrate data lint check browser e2e-tools services-test clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -47,7 +47,17 @@ browser:
 	  else echo "no /usr/bin/chromium and not root: browser tests will be skipped (CI requires them)"; fi; \
 	fi
 
-test: install browser
+# axe-core for the accessibility scan of the manual's browser journey, pinned by
+# tests/e2e/package-lock.json and installed from npm into tests/e2e/node_modules.
+E2E_TOOLS := tests/e2e/node_modules/.installed
+$(E2E_TOOLS): tests/e2e/package.json tests/e2e/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "no npm: the accessibility scan will be skipped (CI requires it)"; fi
+
+e2e-tools: $(E2E_TOOLS)
+
+test: install browser e2e-tools
 	$(BIN)/python manage.py makemigrations --check --dry-run >/dev/null
 	$(BIN)/ruff check .
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -60,7 +70,7 @@ check: install
 	$(BIN)/python manage.py check
 
 clean:
-	rm -rf $(VENV) .pytest_cache db.sqlite3 db.sqlite3-* staticfiles test-artifacts
+	rm -rf $(VENV) .pytest_cache db.sqlite3 db.sqlite3-* staticfiles test-artifacts tests/e2e/node_modules
 
 # Benchmarks (need a local PostgreSQL and Redis; see bench/README.md), e.g. BENCH_ARGS="--records 10000".
 .PHONY: bench
