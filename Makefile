@@ -72,7 +72,23 @@ check: install
 clean:
 	rm -rf $(VENV) .pytest_cache db.sqlite3 db.sqlite3-* staticfiles test-artifacts tests/e2e/node_modules
 
-# Benchmarks (need a local PostgreSQL and Redis; see bench/README.md), e.g. BENCH_ARGS="--records 10000".
-.PHONY: bench
-bench: install
-	$(BIN)/python bench/credit_ingest.py $(BENCH_ARGS)
+# Benchmarks (need a local PostgreSQL and Redis; see bench/README.md). The first run seeds
+# portal_bench_1k and portal_bench_300k (seed_scale, ~8 min); later runs reuse them.
+# BENCH_ARGS go to credit_ingest.py (e.g. "--records 10000"), BENCH_PAGES_ARGS to pages.py.
+BENCH_DB_300K ?= postgres://postgres@127.0.0.1:5432/portal_bench_300k
+.PHONY: bench wrk
+wrk:
+	@if ! command -v wrk >/dev/null; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian wrk for the page benchmark"; \
+	    (apt-get install -y -qq wrk >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)); \
+	  else echo "wrk is missing and we are not root: apt-get install wrk"; exit 1; fi; \
+	fi
+
+bench: install wrk
+	@rc=0; \
+	$(BIN)/python bench/pages.py $(BENCH_PAGES_ARGS) || rc=1; \
+	DATABASE_URL=$(BENCH_DB_300K) $(BIN)/python bench/report.py || rc=1; \
+	$(BIN)/python bench/login.py || rc=1; \
+	DATABASE_URL=$(BENCH_DB_300K) $(BIN)/python bench/credit_ingest.py $(BENCH_ARGS) || rc=1; \
+	exit $$rc

@@ -9,6 +9,7 @@ admin.site.index_title = "业务管理"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("ping", views.ping, name="ping"),
     path("accounts/", include("accounts.urls")),
     path("collection/", include("collection.urls")),
     path("changes/", include("changes.urls")),
