@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from portal.paginators import EstimatedCountPaginator
+
 from .models import SmsMessage, StaffProfile, User
 from .staff import ScopedAdminMixin, sees_everyone
 
@@ -24,6 +26,8 @@ class UserAdmin(ScopedAdminMixin, BaseUserAdmin):
 
     scope_field = "archive__division"
     id_hash_field = "id_hash"
+    paginator = EstimatedCountPaginator  # no exact COUNT(*) of a whole table of 300k+ rows
+    show_full_result_count = False
     list_display = ("name", "id_number_masked", "mobile", "is_staff", "unit", "is_active", "date_joined")
     list_filter = ("is_staff", "is_active", "id_type", "groups")
     search_fields = ("name", "username")

@@ -67,6 +67,8 @@ class User(AbstractBaseUser, PermissionsMixin):
                 name="user_id_number_complete",
             ),
         ]
+        # The admin lists accounts newest first: without it, each page sorts every account.
+        indexes = [models.Index(fields=["-date_joined", "-id"], name="user_date_joined")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.id_number_masked})" if self.id_number_masked else self.username

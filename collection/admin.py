@@ -29,6 +29,7 @@ from accounts.staff import ScopedAdminMixin, allowed_divisions
 from education.models import CreditYearTotal
 from portal.audit import audit_record, params_of
 from portal.models import AuditAction
+from portal.paginators import EstimatedCountPaginator
 
 from .models import (
     Archive,
@@ -191,6 +192,7 @@ class ArchiveAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_per_page = 50
     show_full_result_count = False
     change_list_template = "admin/collection/archive/change_list.html"
+    paginator = EstimatedCountPaginator  # no exact COUNT(*) of a whole table of 300k+ rows
     change_form_template = "admin/collection/archive/change_form.html"
     inlines = [EducationInline, QualificationInline, TalentInline, AwardInline]
     actions = None

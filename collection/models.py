@@ -218,7 +218,11 @@ class Archive(models.Model):
     class Meta:
         verbose_name = _("信息档案")
         verbose_name_plural = _("信息档案")
-        indexes = [models.Index(fields=["status", "division"], name="archive_status_division")]
+        indexes = [
+            models.Index(fields=["status", "division"], name="archive_status_division"),
+            # The admin lists archives newest first: without it, each page sorts all of them.
+            models.Index(fields=["-collected_at", "-id"], name="archive_collected_at"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status="collected", archive_number__isnull=False, collected_at__isnull=False)

@@ -24,6 +24,7 @@ from accounts.staff import ScopedAdminMixin
 from portal.audit import audit_record
 from portal.errors import PortalError
 from portal.models import AuditAction
+from portal.paginators import EstimatedCountPaginator
 
 from . import claims, services
 from .forms import ClaimBulkRejectForm, ClaimReviewForm
@@ -111,6 +112,9 @@ class EnrolmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_select_related = ("institution", "user")
     search_fields = ("user__name",)
     date_hierarchy = "created_at"
+    ordering = ("-pk",)  # newest first through the primary key: no sort of millions of rows
+    paginator = EstimatedCountPaginator  # no exact COUNT(*) of a whole table of 300k+ rows
+    show_full_result_count = False
 
     def has_add_permission(self, request):
         return False
@@ -141,6 +145,9 @@ class CreditRecordAdmin(ScopedAdminMixin, ReadOnlyAdmin):
     search_fields = ("user__name", "record_id", "course")
     search_help_text = _("姓名、记录编号、课程，或完整证件号码（精确匹配）")
     exclude = ("batch",)
+    ordering = ("-pk",)  # newest first through the primary key: no sort of millions of rows
+    paginator = EstimatedCountPaginator  # no exact COUNT(*) of a whole table of 300k+ rows
+    show_full_result_count = False
 
 
 @admin.register(CreditYearTotal)
@@ -148,6 +155,8 @@ class CreditYearTotalAdmin(ScopedAdminMixin, ReadOnlyAdmin):
     list_display = ("year", "user", "public_credits", "professional_credits", "total", "met")
     list_filter = ("year",)
     list_select_related = ("user",)
+    paginator = EstimatedCountPaginator  # no exact COUNT(*) of a whole table of 300k+ rows
+    show_full_result_count = False
     search_fields = ("user__name",)
     search_help_text = _("姓名，或完整证件号码（精确匹配）")
 
@@ -187,6 +196,8 @@ class CreditBatchAdmin(ReadOnlyAdmin):
                     "rejected", "finished_at")
     list_filter = ("status", "institution", "origin")
     list_select_related = ("institution",)
+    paginator = EstimatedCountPaginator  # no exact COUNT(*) of a whole table of 300k+ rows
+    show_full_result_count = False
     fields = ("institution", "origin", "status", "record_count", "created_at", "finished_at")
     readonly_fields = fields
     inlines = [CreditBatchItemInline]
@@ -250,6 +261,8 @@ class CreditClaimAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_filter = (PendingFirstStatusFilter, "year", "activity")
     list_select_related = ("user",)
     list_per_page = 50
+    paginator = EstimatedCountPaginator  # no exact COUNT(*) of a whole table of 300k+ rows
+    show_full_result_count = False
     search_fields = ("user__name",)
     search_help_text = _("姓名，或完整证件号码（精确匹配）")
     actions = ["approve_selected", "reject_selected"]

@@ -4,6 +4,8 @@ from django.apps import apps
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from portal.paginators import EstimatedCountPaginator
+
 from .models import AuditEntry
 
 
@@ -17,6 +19,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_per_page = 100
     show_full_result_count = False
+    paginator = EstimatedCountPaginator  # no exact COUNT(*) of a whole table of 300k+ rows
     actions = None
     fields = ("created_at", "actor", "actor_username", "action", "object_type", "object_id", "person_id", "person",
               "params", "row_count", "ip_address")
