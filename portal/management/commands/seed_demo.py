@@ -40,6 +40,9 @@ ACCOUNTANTS = [
     ("钱七", "520000197907010016", "+8613800000005", "collected", "520000"),
 ]
 
+# A person waiting on the local national platform to transfer in from 四川省 (name, ID number, mobile).
+TRANSFER_IN = ("孙八", "510104199106150028", "+8613800000006")
+
 # (username, name, unit, role)
 STAFF = [
     ("demo-reviewer", "南明区审核员", "520102", REVIEWER),
@@ -90,9 +93,34 @@ class Command(BaseCommand):
             device = self._staff(username=username, name=name, unit=unit, role=role)
             lines.append(f"  staff /admin/  用户名 {username:<14} 密码 {STAFF_PASSWORD}  {role}  管理单位 {unit}\n"
                          f"      TOTP: {device.config_url}")
+        lines.append(self._transfer_in())
         self.stdout.write("demo data ready:\n" + "\n".join(lines))
         self.stdout.write(self.style.SUCCESS(
             f"seed_demo: {len(ACCOUNTANTS)} accountants, 1 institution, {len(STAFF)} staff users"))
+
+    def _transfer_in(self) -> str:
+        """A record on the local national platform bound for Guizhou, for trying 跨省调入."""
+        from django.conf import settings
+
+        from accounts.identity import id_lookup_hash
+        from transfers.demo import demo_payload
+        from transfers.models import PlatformRecord, PlatformStatus
+        from transfers.national import LocalPlatform
+        from transfers.provinces import home_province
+
+        name, number, mobile = TRANSFER_IN
+        number = _id_checked(number)
+        if settings.NATIONAL_PLATFORM_BACKEND != "local":
+            return "  跨省调入: not seeded (NATIONAL_PLATFORM_BACKEND is not local)"
+        waiting = PlatformRecord.objects.filter(id_hash=id_lookup_hash(number), to_province=home_province(),
+                                                status=PlatformStatus.PENDING_RECEIPT).exists()
+        if not waiting and user_get_by_id_number(id_number=number) is None:
+            LocalPlatform().record_create(
+                from_province="51", to_province=home_province(), name=name, id_type=IdType.RESIDENT_ID_CARD,
+                id_number=number, mobile=mobile, payload=demo_payload(), status=PlatformStatus.PENDING_RECEIPT,
+            )
+        return (f"  跨省调入 (/transfers/in/): 姓名 {name}  证件号码 {number}  手机号码 {mobile[3:]}  "
+                "(from 四川省; SMS code: manage.py sms_outbox --last)")
 
     def _accountant(self, *, name, number, mobile, state, code) -> None:
         user = user_get_by_id_number(id_number=number)
