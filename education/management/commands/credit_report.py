@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from education import reports
 from education.models import MAX_YEAR, MIN_YEAR
+from portal.progress import Progress
 
 
 class Command(BaseCommand):
@@ -38,6 +39,8 @@ class Command(BaseCommand):
         except reports.UnknownDivision as error:
             raise CommandError(error.message) from None
         rows = _chain(first, rows)
+        if output:  # on stdout the data is the output: no progress mixed in
+            rows = _counted(rows, Progress("credit_report", stream=self.stderr._out))
         if fmt == "xlsx":
             count = reports.credit_report_write_xlsx(rows=rows, path=output)
         elif output:
@@ -48,6 +51,13 @@ class Command(BaseCommand):
             count = reports.credit_report_write_csv(rows=rows, stream=self.stdout)
         if output:
             self.stderr.write(f"credit_report: {count} rows written to {output}")
+
+
+def _counted(rows, progress: Progress):
+    for row in rows:
+        yield row
+        progress.advance()
+    progress.done()
 
 
 def _chain(first, rows):

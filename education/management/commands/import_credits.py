@@ -23,6 +23,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from education import credits
 from education.models import Institution
+from portal.progress import Progress
 
 _INT = re.compile(r"^-?\d{1,6}$")
 
@@ -77,6 +78,7 @@ class Command(BaseCommand):
         size = settings.CE_CREDIT_BATCH_MAX_RECORDS
         totals = {"accepted": 0, "duplicate": 0, "rejected": 0}
         rejected_lines = []
+        progress = Progress("import_credits", total=len(records), stream=self.stderr._out)
         for start in range(0, len(records), size):
             try:
                 batch = credits.credit_batch_receive(institution=institution, records=records[start:start + size],
@@ -92,6 +94,8 @@ class Command(BaseCommand):
                 if entry["result"] == "rejected":
                     rejected_lines.append(f"line {start + entry['index'] + 2}: record_id {entry['record_id']!r}: "
                                           f"{entry['reason']} ({entry['message']})")
+            progress.advance(len(report["records"]))
+        progress.done()
         for line in rejected_lines:
             self.stdout.write(line)
         self.stdout.write(self.style.SUCCESS(
