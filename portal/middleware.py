@@ -1,5 +1,7 @@
 """Middleware that belongs to no app."""
 
+import time
+
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 
@@ -48,3 +50,31 @@ class RequestSizeLimitMiddleware:
                 return JsonResponse({"error": {"code": "body_too_large", "message": message}}, status=400)
             return render(request, "portal/request_too_large.html", {"limit_mb": limit_mb}, status=413)
         return self.get_response(request)
+
+
+class SessionRenewMiddleware:
+    """Sliding idle timeout without a session write on every page view.
+
+    SESSION_SAVE_EVERY_REQUEST would UPDATE and commit the session row on every
+    request. Instead, a session in use is marked modified at most once per
+    SESSION_RENEW_SECONDS, which saves it (new expiry on the server and in the
+    cookie): a person idle for SESSION_COOKIE_AGE is logged out, give or take
+    SESSION_RENEW_SECONDS. Goes right after SessionMiddleware.
+    """
+
+    KEY = "_renewed_at"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or session.is_empty() or getattr(session, "_session_cache", None) is None:
+            return response  # no session, or one this request never loaded
+        from django.conf import settings
+
+        now = int(time.time())
+        if now - int(session.get(self.KEY, 0)) >= settings.SESSION_RENEW_SECONDS:
+            session[self.KEY] = now
+        return response

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from importlib import import_module
 
 import pytest
@@ -237,20 +238,41 @@ def _server_side_seconds_left(key: str, *, set_to: int | None = None) -> float:
     return redis.ttl(name)
 
 
-def test_sessions_expire_after_30_idle_minutes_renewed_on_every_request(client):
+def test_sessions_expire_after_30_idle_minutes_renewed_by_a_page_view(client):
     assert settings.SESSION_COOKIE_AGE == 1800
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    assert settings.SESSION_RENEW_SECONDS == 60
     user = AccountFactory()
     log_in(client, user)
     key = session_key(client)
     assert 1790 <= _server_side_seconds_left(key) <= 1800
     # 29 idle minutes later one page view renews it for another 30 minutes,
     # on the server and in the cookie.
+    session = store()(session_key=key)
+    session["_renewed_at"] = int(time.time()) - 29 * 60
+    session.save()
     _server_side_seconds_left(key, set_to=60)
     response = client.get(HOME)
     assert response.status_code == 200
     assert int(response.cookies[settings.SESSION_COOKIE_NAME]["max-age"]) == 1800
     assert 1790 <= _server_side_seconds_left(key) <= 1800
+
+
+def test_a_page_view_within_a_minute_of_the_last_renewal_writes_no_session(client):
+    """The session is not written on every request (SessionRenewMiddleware): one
+    UPDATE and commit fewer per page view."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    log_in(client, AccountFactory())
+    key = session_key(client)
+    assert client.get(HOME).status_code == 200
+    before = _server_side_seconds_left(key)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(HOME).status_code == 200
+    writes = [q["sql"] for q in queries if "session" in q["sql"].lower() and not q["sql"].lstrip().startswith("SELECT")]
+    assert writes == []
+    assert "sessionid" not in client.get(HOME).cookies  # no new cookie either
+    assert _server_side_seconds_left(key) <= before
 
 
 def test_a_session_past_its_expiry_is_logged_out(client):
