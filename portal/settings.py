@@ -215,6 +215,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 PASSWORD_HASHERS = [
+    "accounts.hashers.PortalArgon2PasswordHasher",  # argon2id, OWASP's parameters (see accounts/hashers.py)
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]

@@ -378,12 +378,25 @@ def test_mismatched_passwords_are_refused(client):
 
 
 def test_good_password_is_accepted_and_stored_with_argon2id(client):
-    assert settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert settings.PASSWORD_HASHERS[0] == "accounts.hashers.PortalArgon2PasswordHasher"
     response, data = register_via_views(client, password1="Gz.kuaiji-2026", password2="Gz.kuaiji-2026")
     assert response.status_code == 302
     user = user_with_id(data["id_number"])
-    assert user.password.startswith("argon2$argon2id$")
+    # argon2id with at least OWASP's minimum: m=19 MiB, t=2, p=1.
+    assert user.password.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
     assert user.check_password("Gz.kuaiji-2026")
+
+
+def test_a_hash_with_older_parameters_still_logs_in_and_is_rehashed(client):
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    user = AccountFactory()
+    user.password = Argon2PasswordHasher().encode("Gz.kuaiji-2026", Argon2PasswordHasher().salt())
+    user.save(update_fields=["password"])
+    assert ",p=8$" in user.password
+    assert user.check_password("Gz.kuaiji-2026")  # check_password re-hashes with the current parameters
+    user.refresh_from_db()
+    assert user.password.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
 
 
 def _id_ending_in_x() -> str:
