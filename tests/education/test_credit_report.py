@@ -206,3 +206,23 @@ def test_rows_are_streamed_with_an_iterator(people, monkeypatch):
     monkeypatch.setattr(QuerySet, "iterator", spy)
     assert len(list(reports.credit_report_rows(year=YEAR))) == 4
     assert calls == [reports.CHUNK_SIZE]
+
+
+def test_postgresql_writes_the_same_csv_itself(people):
+    """On PostgreSQL the command has the database write the CSV (COPY); it must equal, row
+    for row, what the Python path writes (on SQLite the Python path is the only one)."""
+    from django.db import connection
+
+    def parsed(text: str) -> list[list[str]]:
+        return list(csv.reader(io.StringIO(text)))
+
+    for kwargs in ({}, {"division_code": "520100"}, {"only_unmet": True}):
+        python = io.StringIO()
+        count = reports.credit_report_write_csv(rows=reports.credit_report_rows(year=YEAR, **kwargs), stream=python)
+        if connection.vendor != "postgresql":
+            assert not hasattr(connection.cursor().cursor, "copy_expert")
+            continue
+        database = io.StringIO()
+        assert reports.credit_report_copy_csv(year=YEAR, stream=database, **kwargs) == count
+        assert parsed(database.getvalue()) == parsed(python.getvalue())
+        assert any(row[0] == "'=cmd" for row in parsed(database.getvalue())) or kwargs

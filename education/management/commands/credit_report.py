@@ -10,6 +10,7 @@ xlsx needs --output.
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from education import reports
 from education.models import MAX_YEAR, MIN_YEAR
@@ -38,6 +39,9 @@ class Command(BaseCommand):
             first = next(rows, None)  # validates the division before any file is created
         except reports.UnknownDivision as error:
             raise CommandError(error.message) from None
+        if fmt == "csv" and connection.vendor == "postgresql":
+            self._copy_csv(year=year, division=division, only_unmet=only_unmet, output=output)
+            return
         rows = _chain(first, rows)
         if output:  # on stdout the data is the output: no progress mixed in
             rows = _counted(rows, Progress("credit_report", stream=self.stderr._out))
@@ -51,6 +55,19 @@ class Command(BaseCommand):
             count = reports.credit_report_write_csv(rows=rows, stream=self.stdout)
         if output:
             self.stderr.write(f"credit_report: {count} rows written to {output}")
+
+
+    def _copy_csv(self, *, year, division, only_unmet, output) -> None:
+        """PostgreSQL writes the CSV itself (COPY): the fast path for all 300k people."""
+        if output:
+            with open(output, "w", encoding="utf-8-sig", newline="") as stream:
+                count = reports.credit_report_copy_csv(year=year, division_code=division, only_unmet=only_unmet,
+                                                       stream=stream)
+            self.stderr.write(f"credit_report: {count} rows written to {output}")
+        else:
+            self.stdout.write("\ufeff", ending="")
+            reports.credit_report_copy_csv(year=year, division_code=division, only_unmet=only_unmet,
+                                           stream=self.stdout._out)  # raw: OutputWrapper would add line ends
 
 
 def _counted(rows, progress: Progress):
