@@ -35,14 +35,13 @@ class Command(BaseCommand):
         if fmt == "xlsx" and not output:
             raise CommandError("--format xlsx needs --output FILE")
         try:
-            rows = reports.credit_report_rows(year=year, division_code=division, only_unmet=only_unmet)
-            first = next(rows, None)  # validates the division before any file is created
+            reports.division_check(division)  # before any file is created
         except reports.UnknownDivision as error:
             raise CommandError(error.message) from None
         if fmt == "csv" and connection.vendor == "postgresql":
             self._copy_csv(year=year, division=division, only_unmet=only_unmet, output=output)
             return
-        rows = _chain(first, rows)
+        rows = reports.credit_report_rows(year=year, division_code=division, only_unmet=only_unmet)
         if output:  # on stdout the data is the output: no progress mixed in
             rows = _counted(rows, Progress("credit_report", stream=self.stderr._out))
         if fmt == "xlsx":
@@ -75,9 +74,3 @@ def _counted(rows, progress: Progress):
         yield row
         progress.advance()
     progress.done()
-
-
-def _chain(first, rows):
-    if first is not None:
-        yield first
-        yield from rows
