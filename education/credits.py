@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -519,24 +519,45 @@ class TotalDifference:
 
 
 def credit_totals_check() -> list[TotalDifference]:
-    """Recompute every yearly total from the records; the rows that differ."""
+    """Recompute every yearly total from the records; the rows that differ.
+
+    The comparison runs in the database (one grouped pass over the records joined to
+    the totals), so only differing rows reach Python, whatever the number of people."""
+    records = connection.ops.quote_name(CreditRecord._meta.db_table)
+    totals = connection.ops.quote_name(CreditYearTotal._meta.db_table)
+    # Only the models' own table names are formatted in; the category values are parameters.
+    sql = f"""
+        WITH sums AS (
+            SELECT user_id, year,
+                   ROUND(SUM(CASE WHEN category = %s THEN credits ELSE 0 END), 1) AS public,
+                   ROUND(SUM(CASE WHEN category = %s THEN credits ELSE 0 END), 1) AS professional
+            FROM {records} GROUP BY user_id, year
+        )
+        SELECT s.user_id, s.year, t.id, t.public_credits, t.professional_credits, t.total,
+               s.public, s.professional
+        FROM sums s LEFT JOIN {totals} t ON t.user_id = s.user_id AND t.year = s.year
+        WHERE t.id IS NULL OR ROUND(t.public_credits, 1) <> s.public
+              OR ROUND(t.professional_credits, 1) <> s.professional
+              OR ROUND(t.total, 1) <> ROUND(s.public + s.professional, 1)
+        UNION ALL
+        SELECT t.user_id, t.year, t.id, t.public_credits, t.professional_credits, t.total, 0, 0
+        FROM {totals} t
+        WHERE (t.public_credits <> 0 OR t.professional_credits <> 0 OR t.total <> 0)
+          AND NOT EXISTS (SELECT 1 FROM {records} r WHERE r.user_id = t.user_id AND r.year = t.year)
+        ORDER BY 1, 2
+    """  # noqa: S608
     zero = Decimal("0.0")
-    sums = (CreditRecord.objects.values("user_id", "year")
-            .annotate(public=Sum("credits", filter=Q(category=CreditCategory.PUBLIC)),
-                      professional=Sum("credits", filter=Q(category=CreditCategory.PROFESSIONAL))))
-    expected = {}
-    for row in sums:
-        public = Decimal(row["public"] or zero).quantize(zero)
-        professional = Decimal(row["professional"] or zero).quantize(zero)
-        expected[(row["user_id"], row["year"])] = (public, professional, public + professional)
-    stored = {(t.user_id, t.year): (t.public_credits, t.professional_credits, t.total)
-              for t in CreditYearTotal.objects.all()}
+
+    def dec(value) -> Decimal:
+        return Decimal(str(value or 0)).quantize(zero)
+
     differences = []
-    for key in sorted(set(expected) | set(stored)):
-        want = expected.get(key, (zero, zero, zero))
-        have = stored.get(key)
-        if have != want and not (have is None and want == (zero, zero, zero)):
-            differences.append(TotalDifference(user_id=key[0], year=key[1], stored=have, expected=want))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [CreditCategory.PUBLIC.value, CreditCategory.PROFESSIONAL.value])
+        for user_id, year, total_id, public, professional, total, want_public, want_professional in cursor:
+            want = (dec(want_public), dec(want_professional), dec(want_public) + dec(want_professional))
+            have = None if total_id is None else (dec(public), dec(professional), dec(total))
+            differences.append(TotalDifference(user_id=user_id, year=year, stored=have, expected=want))
     return differences
 
 

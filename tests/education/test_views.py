@@ -82,6 +82,7 @@ def test_a_year_outside_the_select_falls_back_to_the_current_year(learner_client
 def test_list_page_query_count_does_not_grow(learner_client, learner, this_year, django_assert_max_num_queries):
     first = make_institution("Q00", years=(this_year,))
     services.enrolment_create(user=learner, institution=first, year=this_year)
+    learner_client.get(remote_url(this_year))  # the session's once-a-minute renewal is not what is measured
     with django_assert_max_num_queries(8) as few:
         learner_client.get(remote_url(this_year))
     for i in range(1, 15):
