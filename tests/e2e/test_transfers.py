@@ -163,7 +163,9 @@ def test_transfer_out_refused_withdraw_claim_apply_withdraw_apply_received(pages
     first.refresh_from_db()
     assert first.status == TransferStatus.PENDING_RECEIPT and first.platform_ref
     expect(row).to_contain_text(f"全国平台编号：{first.platform_ref}")
-    # While it is open, another 申请 is refused, naming the open transfer.
+    # While it is open, another 申请 is refused, naming the open transfer. (Reloaded: the page
+    # status_of stopped on may have read the refusal just before the worker's commit.)
+    page.reload()
     expect(page.get_by_test_id("refusal")).to_contain_text("进行中的调出省外申请（待调入地接收）")
     expect(page.get_by_role("button", name="申请", exact=True)).to_be_disabled()
     # Its evidence is the owner's to read.

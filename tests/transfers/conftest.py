@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings as django_settings
 from django.utils import timezone
 
 from collection.reference import reference_data_load
@@ -51,3 +52,24 @@ def other_accountant(reference_data):
     user = AccountFactory(name="王另一")
     collect(user)
     return user
+
+
+@pytest.fixture(autouse=True)
+def _worker_done_before_flush(request):
+    """A transactional test ends with the tables truncated; a transfer submission still
+    running in the Celery worker (CI) would deadlock with that TRUNCATE. Wait (briefly)
+    for the worker to finish the submissions the test queued."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    if not (django_settings.REDIS_URL and marker and marker.kwargs.get("transaction")):
+        return
+    import time
+
+    from transfers.models import TransferOut, TransferStatus
+
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and TransferOut.objects.filter(
+        status=TransferStatus.SUBMITTED, platform_ref__isnull=True, sync_error=""
+    ).exists():
+        time.sleep(0.2)
+    time.sleep(0.3)  # the task's own commit and release of its locks
