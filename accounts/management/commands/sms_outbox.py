@@ -33,3 +33,4 @@ class Command(BaseCommand):
         for m in messages:
             when = timezone.localtime(m.created_at).strftime("%Y-%m-%d %H:%M:%S")
             self.stdout.write(f"{when}  {m.mobile}  [{m.get_status_display()}]  {m.body}")
+        self.stderr.write(f"sms_outbox: {len(messages)} message(s) shown")
