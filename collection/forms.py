@@ -344,11 +344,34 @@ ROW_FORMSETS = {
 }
 
 
-def _county_choices():
+def county_choices():
+    """县（市、区） grouped under their 市（州）, for the county select that follows the prefecture."""
     groups: dict[str, list] = {}
     for county in Division.objects.filter(level=DivisionLevel.COUNTY).select_related("parent").order_by("code"):
         groups.setdefault(county.parent.name, []).append((county.pk, county.name))
     return [("", _("请选择县（市、区）")), *groups.items()]
+
+
+def division_clean(form: forms.Form, data: dict) -> Division | None:
+    """所属行政区划 from the prefecture and county fields (and the 省本级 declaration);
+    errors go on the form's fields. Shared by 工作信息 and 跨省调入."""
+    prefecture, county_id = data.get("prefecture"), data.get("county")
+    if prefecture is not None and prefecture.code == PROVINCIAL_LEVEL_CODE:
+        if not data.get("provincial_declaration"):
+            form.add_error(
+                "provincial_declaration", _("省本级仅限省直行政事业单位或省属国有企业人员选择，请勾选声明。")
+            )
+        return prefecture
+    if prefecture is None:
+        return None
+    county = Division.objects.filter(pk=county_id, level=DivisionLevel.COUNTY).first() if county_id else None
+    if county is None:
+        form.add_error("county", _("请选择县（市、区）。"))
+        return None
+    if county.parent_id != prefecture.pk:
+        form.add_error("county", _("所选县（市、区）不属于所选市（州），请重新选择。"))
+        return None
+    return county
 
 
 class WorkForm(UploadsMixin, forms.Form):
@@ -382,7 +405,7 @@ class WorkForm(UploadsMixin, forms.Form):
     def __init__(self, *args, archive: Archive, **kwargs):
         super().__init__(*args, **kwargs)
         self.archive = archive
-        self.fields["county"].choices = _county_choices()
+        self.fields["county"].choices = county_choices()
         self.fields["prefecture"].label_from_instance = lambda d: str(d)
 
     @staticmethod
@@ -405,23 +428,8 @@ class WorkForm(UploadsMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
-        status, prefecture, county_id = data.get("employment_status"), data.get("prefecture"), data.get("county")
-        division = None
-        if prefecture is not None and prefecture.code == PROVINCIAL_LEVEL_CODE:
-            division = prefecture
-            if not data.get("provincial_declaration"):
-                self.add_error(
-                    "provincial_declaration", _("省本级仅限省直行政事业单位或省属国有企业人员选择，请勾选声明。")
-                )
-        elif prefecture is not None:
-            county = Division.objects.filter(pk=county_id, level=DivisionLevel.COUNTY).first() if county_id else None
-            if county is None:
-                self.add_error("county", _("请选择县（市、区）。"))
-            elif county.parent_id != prefecture.pk:
-                self.add_error("county", _("所选县（市、区）不属于所选市（州），请重新选择。"))
-            else:
-                division = county
-        data["division"] = division
+        status = data.get("employment_status")
+        data["division"] = division_clean(self, data)
         if status in EMPLOYED_STATUSES and not data.get("employer", "").strip():
             self.add_error("employer", _("请填写工作单位。"))
         if status == EmploymentStatus.STUDENT:

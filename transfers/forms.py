@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.forms import PASSWORD_HELP, MobileField, password_field, sms_button, sms_code_field
 from accounts.identity import IdType, normalize_id_number, validate_id_number
 from accounts.models import SmsPurpose, User
-from collection.models import PROVINCIAL_LEVEL_CODE, Division, DivisionLevel
+from collection.forms import county_choices, division_clean
+from collection.models import Division, DivisionLevel
 from portal.images import DOCUMENT, clean_image
 
 from .models import TransferReason
@@ -103,13 +104,6 @@ class TransferInVerifyForm(forms.Form):
         return data
 
 
-def _county_choices():
-    groups: dict[str, list] = {}
-    for county in Division.objects.filter(level=DivisionLevel.COUNTY).select_related("parent").order_by("code"):
-        groups.setdefault(county.parent.name, []).append((county.pk, county.name))
-    return [("", _("请选择县（市、区）")), *groups.items()]
-
-
 class TransferInConfirmForm(forms.Form):
     """跨省调入 第二步：确认调入信息, and where in Guizhou the person works."""
 
@@ -135,28 +129,12 @@ class TransferInConfirmForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["county"].choices = _county_choices()
+        self.fields["county"].choices = county_choices()
         self.fields["prefecture"].label_from_instance = lambda d: str(d)
 
     def clean(self):
         data = super().clean()
-        prefecture, county_id = data.get("prefecture"), data.get("county")
-        division = None
-        if prefecture is not None and prefecture.code == PROVINCIAL_LEVEL_CODE:
-            division = prefecture
-            if not data.get("provincial_declaration"):
-                self.add_error(
-                    "provincial_declaration", _("省本级仅限省直行政事业单位或省属国有企业人员选择，请勾选声明。")
-                )
-        elif prefecture is not None:
-            county = Division.objects.filter(pk=county_id, level=DivisionLevel.COUNTY).first() if county_id else None
-            if county is None:
-                self.add_error("county", _("请选择县（市、区）。"))
-            elif county.parent_id != prefecture.pk:
-                self.add_error("county", _("所选县（市、区）不属于所选市（州），请重新选择。"))
-            else:
-                division = county
-        data["division"] = division
+        data["division"] = division_clean(self, data)
         return data
 
     def choices_for_session(self) -> dict:
