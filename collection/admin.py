@@ -28,6 +28,7 @@ from accounts.identity import mask_mobile
 from accounts.staff import ScopedAdminMixin, allowed_divisions
 from education.models import CreditYearTotal
 from portal.audit import audit_record, params_of
+from portal.http import private_image_response
 from portal.models import AuditAction
 from portal.paginators import EstimatedCountPaginator
 
@@ -304,19 +305,9 @@ class ArchiveAdmin(ScopedAdminMixin, admin.ModelAdmin):
         if field not in UPLOAD_FIELDS:
             raise Http404
         archive = self.scoped_or_404(request, archive_id)
-        file = getattr(archive, field)
-        if not file:
-            raise Http404
-        try:
-            handle = file.open("rb")
-        except (FileNotFoundError, ValueError):
-            raise Http404 from None
+        response = private_image_response(getattr(archive, field))
         audit_record(request=request, action=AuditAction.UPLOAD_VIEW, obj=archive, person=archive.user,
                      params={"field": field})
-        response = FileResponse(handle, content_type="image/jpeg")
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "no-store, private"
-        response["Content-Disposition"] = "inline"
         return response
 
     @method_decorator(require_POST)

@@ -12,13 +12,14 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.errors import PortalError
+from portal.http import private_image_response
 
 from . import selectors, services
 from .forms import (
@@ -278,15 +279,4 @@ def upload(request: HttpRequest, field: str) -> HttpResponse:
     if field not in services.UPLOAD_FIELDS:
         raise Http404
     archive = selectors.archive_for(user=request.user)
-    file = getattr(archive, field, None) if archive else None
-    if not file:
-        raise Http404
-    try:
-        handle = file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(handle, content_type="image/jpeg")
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "no-store, private"
-    response["Content-Disposition"] = "inline"
-    return response
+    return private_image_response(getattr(archive, field, None) if archive else None)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from collection import access
 from portal.errors import PortalError
+from portal.http import private_image_response
 
 from . import claims, selectors, services
 from .forms import ClaimForm, EnrolForm, YearForm
@@ -164,16 +165,8 @@ def certificate_verify(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def evidence_response(claim) -> HttpResponse:
-    """The stored evidence JPEG, never cached, never sniffed into something else."""
-    try:
-        handle = claim.evidence.open("rb")
-    except (FileNotFoundError, ValueError):
-        raise Http404 from None
-    response = FileResponse(handle, content_type="image/jpeg")
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "no-store, private"
-    response["Content-Disposition"] = "inline"
-    return response
+    """The stored evidence JPEG (see portal.http.private_image_response)."""
+    return private_image_response(claim.evidence)
 
 
 @claim_allowed

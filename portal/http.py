@@ -16,3 +16,22 @@ def client_ip(request: HttpRequest) -> str:
     if len(forwarded) >= proxies:
         return forwarded[-proxies]
     return remote
+
+
+def private_image_response(field_file):
+    """A stored private image (an upload, a claim's or transfer's evidence) to whoever the
+    calling view already allowed: never cached, never sniffed into something else; a
+    missing file is 404."""
+    from django.http import FileResponse, Http404
+
+    if not field_file:
+        raise Http404
+    try:
+        handle = field_file.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404 from None
+    response = FileResponse(handle, content_type="image/jpeg")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store, private"
+    response["Content-Disposition"] = "inline"
+    return response

@@ -6,8 +6,7 @@ the person asks the platform something (撤回, the 调入 steps).
 """
 
 from django.contrib import messages
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -18,6 +17,7 @@ from accounts.views import code_sent_context
 from collection import access
 from collection.models import Division
 from portal.errors import PortalError
+from portal.http import private_image_response
 
 from . import selectors, services
 from .business import business_refusal
@@ -89,16 +89,9 @@ def out_withdraw(request: HttpRequest, transfer_id: int) -> HttpResponse:
 def out_evidence(request: HttpRequest, transfer_id: int) -> HttpResponse:
     """The owner's own 证明材料."""
     transfer = selectors.transfer_of(user=request.user, transfer_id=transfer_id)
-    if transfer is None or not transfer.evidence:
+    if transfer is None:
         raise Http404
-    try:
-        handle = default_storage.open(transfer.evidence.name, "rb")
-    except (FileNotFoundError, ValueError):
-        raise Http404 from None
-    response = FileResponse(handle, content_type="image/jpeg")
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "no-store, private"
-    return response
+    return private_image_response(transfer.evidence)
 
 
 # --- 跨省调入 (public) ----------------------------------------------------------------------
