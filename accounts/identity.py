@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import operator
 import re
 from dataclasses import dataclass
 
@@ -69,8 +70,9 @@ _CHECK_CHARS = "10X98765432"
 
 def mod11_2_check_char(first17: str) -> str:
     """The ISO 7064 MOD 11-2 check character for 17 digits."""
-    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
-    return _CHECK_CHARS[total % 11]
+    if len(first17) != len(_WEIGHTS):
+        raise ValueError("MOD 11-2 needs exactly 17 digits")
+    return _CHECK_CHARS[sum(map(operator.mul, map(int, first17), _WEIGHTS)) % 11]
 
 
 # Full-width digits, letters and signs typed on Chinese keyboards → ASCII.

@@ -8,9 +8,10 @@ A batch posted by an institution (or imported with `import_credits`) is first a
 CreditBatch row, written with every ID number already replaced by its lookup
 hash and masked form; `education.tasks.credit_batch_process` is queued on
 commit. Processing decides the records a chunk at a time; each chunk's credits,
-yearly totals and outcomes (CreditBatchItem) commit together, so a run
-interrupted half-way is finished by the next one (the periodic sweep re-queues
-batches left 待处理/处理中) without counting anything twice.
+yearly totals, the outcomes of records not accepted (CreditBatchItem) and the
+batch's `processed` mark commit together, so a run interrupted half-way is
+finished by the next one (the periodic sweep re-queues batches left
+待处理/处理中) without counting anything twice.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -205,7 +206,8 @@ def _values(rec: dict) -> RecordValues | str:
 
 @dataclass(frozen=True)
 class _Pending:
-    """A record accepted earlier in the same chunk, not yet inserted."""
+    """A record's values and its person's ID hash: one stored already, or one accepted
+    earlier in the same chunk and not yet inserted."""
 
     id_hash: str
     values: RecordValues
@@ -308,105 +310,109 @@ def credit_record_add(
 # --- processing a batch ----------------------------------------------------------------------
 
 
-CHUNK = 500  # records decided and written per transaction
-
-
 def credit_batch_process(*, batch_id: int) -> bool:
-    """Process every record of a batch that has no outcome yet; True if this call finished it.
+    """Process the records of a batch not processed yet; True if this call finished it.
 
-    Records are decided a chunk at a time: one transaction under the batch row's
-    lock looks up everything the chunk needs in a few queries, then writes its
-    credits, yearly totals and outcomes together, so repeated or concurrent runs
-    count nothing twice. A chunk that meets a concurrent insert of the same
-    record_id is redone record by record.
+    Records are decided in index order, a chunk at a time: one transaction under
+    the batch row's lock reads `processed`, looks up everything the chunk needs in
+    a few queries, then writes its credits, yearly totals, the outcomes of records
+    not accepted, and the batch's new `processed`, counts and status together, so
+    repeated or concurrent runs count nothing twice. A chunk that meets a
+    concurrent insert of the same record_id is redone record by record.
     """
     batch = CreditBatch.objects.select_related("institution").filter(pk=batch_id).first()
     if batch is None or batch.status == CreditBatchStatus.DONE:
         return False
-    CreditBatch.objects.filter(pk=batch_id, status=CreditBatchStatus.PENDING).update(
-        status=CreditBatchStatus.PROCESSING, updated_at=timezone.now())
-    done = set(CreditBatchItem.objects.filter(batch_id=batch_id).values_list("index", flat=True))
-    todo = [(index, rec) for index, rec in enumerate(batch.records) if index not in done]
-    for start in range(0, len(todo), CHUNK):
-        chunk = todo[start:start + CHUNK]
-        try:
-            with transaction.atomic():
-                _relaxed_commit()
-                if not _chunk_lock(batch_id):
-                    return False
-                _chunk_process(batch, chunk)
-        except IntegrityError:
-            for index, rec in chunk:  # the slow, exact path for a chunk that raced
+    records = batch.records
+    chunk_size = settings.CE_CREDIT_CHUNK_RECORDS
+    slow_until = 0  # records before this index go one per transaction (their chunk raced)
+    while True:
+        with transaction.atomic():
+            _relaxed_commit()
+            start = _chunk_lock(batch_id)
+            if start is None:  # finished by another run
+                return False
+            if start >= len(records):  # everything processed, yet not marked done
+                _chunk_done(batch, start, [])
+                break
+            stop = min(start + chunk_size, len(records))
+            if start < slow_until:  # the slow, exact path: one record
+                _record_process(batch, start, records[start])
+                if start + 1 >= len(records):
+                    break
+                continue
+            try:
                 with transaction.atomic():
-                    if not _chunk_lock(batch_id):
-                        return False
-                    if CreditBatchItem.objects.filter(batch_id=batch_id, index=index).exists():
-                        continue
-                    result, reason, message = _record_outcome(batch, rec)
-                    CreditBatchItem.objects.create(batch_id=batch_id, index=index, record_id=rec["record_id"][:64],
-                                                   result=result, reason=reason, message=message[:200])
-    with transaction.atomic():
-        CreditBatch.objects.select_for_update().filter(pk=batch_id).first()
-        if CreditBatchItem.objects.filter(batch_id=batch_id).count() < batch.record_count:
-            return False
-        finished = CreditBatch.objects.filter(pk=batch_id).exclude(status=CreditBatchStatus.DONE).update(
-            status=CreditBatchStatus.DONE, finished_at=timezone.now(), updated_at=timezone.now())
-    if finished:
-        logger.info("credit batch %s done", batch_id)
-    return bool(finished)
+                    _chunk_process(batch, start, records[start:stop])
+            except IntegrityError:  # a concurrent insert of one of its record_ids: redo it one by one
+                slow_until = stop
+                continue
+            if stop >= len(records):
+                break
+    logger.info("credit batch %s done", batch_id)
+    return True
 
 
 def _relaxed_commit() -> None:
     """PostgreSQL: this transaction's commit does not wait for its WAL flush.
 
     Safe here and only here: the batch itself was stored with a normal commit
-    before it was accepted, and a chunk's credits, totals and outcomes commit
-    together, so a crash can lose only whole chunks, which the sweep then
-    processes again (nothing lost, nothing counted twice)."""
+    before it was accepted, and a chunk's credits, totals, outcomes and the batch's
+    `processed` commit together, so a crash can lose only whole chunks, which the
+    sweep then processes again (nothing lost, nothing counted twice)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def _chunk_lock(batch_id: int) -> bool:
-    """Lock the batch row; False if another run already finished it."""
-    status = list(CreditBatch.objects.select_for_update().filter(pk=batch_id).values_list("status", flat=True))
-    CreditBatch.objects.filter(pk=batch_id).update(updated_at=timezone.now())
-    return status != [CreditBatchStatus.DONE]
+def _chunk_lock(batch_id: int) -> int | None:
+    """Lock the batch row; the index of its first unprocessed record, or None if it is done."""
+    state = CreditBatch.objects.select_for_update().filter(pk=batch_id).values_list("processed", "status").first()
+    if state is None or state[1] == CreditBatchStatus.DONE:
+        return None
+    return state[0]
 
 
-def _chunk_process(batch: CreditBatch, chunk: list[tuple[int, dict]]) -> None:
-    """Decide and write one chunk (caller holds the batch lock inside a transaction).
-    The same rules, in the same order, as `_record_outcome` for one record."""
-    institution = batch.institution
-    already = set(CreditBatchItem.objects.filter(batch_id=batch.pk, index__in=[i for i, _r in chunk])
-                  .values_list("index", flat=True))
-    chunk = [(i, r) for i, r in chunk if i not in already]
-    values = {index: _values(rec) for index, rec in chunk}
-    typed = [v for v in values.values() if not isinstance(v, str)]
-    existing = {
-        r.record_id: r
-        for r in CreditRecord.objects.select_related("user").filter(
-            institution=institution, record_id__in={v.record_id for v in typed})
-    }
-    filed_years = set(InstitutionFiling.objects.filter(institution=institution).values_list("year", flat=True))
-    # (id_hash, id_type) → (user id, name): plain tuples, no model instances on this path.
-    users = {
-        (id_hash, id_type): (pk, name)
-        for pk, id_hash, id_type, name in User.objects.filter(
-            id_hash__in={v.id_hash for v in typed if v.id_hash}).values_list("pk", "id_hash", "id_type", "name")
-    }
-    user_ids = [pk for pk, _name in users.values()]
-    collected = set(Archive.objects.filter(user__in=user_ids, status=ArchiveStatus.COLLECTED)
-                    .values_list("user_id", flat=True))
-    enrolled = set(Enrolment.objects.filter(institution=institution, user__in=user_ids)
-                   .values_list("user_id", "year"))
+def _chunk_done(batch: CreditBatch, stop: int, outcomes: list[str]) -> None:
+    """Move the batch's `processed` to `stop`, add the chunk's outcomes to its counts,
+    and mark it 已完成 when that was its last record."""
     now = timezone.now()
+    done = stop >= batch.record_count
+    CreditBatch.objects.filter(pk=batch.pk).update(
+        processed=stop, updated_at=now,
+        accepted_count=F("accepted_count") + outcomes.count(CreditBatchResult.ACCEPTED),
+        duplicate_count=F("duplicate_count") + outcomes.count(CreditBatchResult.DUPLICATE),
+        rejected_count=F("rejected_count") + outcomes.count(CreditBatchResult.REJECTED),
+        status=CreditBatchStatus.DONE if done else CreditBatchStatus.PROCESSING,
+        **({"finished_at": now} if done else {}),
+    )
+
+
+def _record_process(batch: CreditBatch, index: int, rec: dict) -> None:
+    """One record, the exact way (caller holds the batch lock inside a transaction)."""
+    result, reason, message = _record_outcome(batch, rec)
+    if result != CreditBatchResult.ACCEPTED:
+        CreditBatchItem.objects.create(batch_id=batch.pk, index=index, record_id=rec["record_id"][:64],
+                                       result=result, reason=reason, message=message[:200])
+    _chunk_done(batch, index + 1, [result])
+
+
+def _chunk_process(batch: CreditBatch, start: int, chunk: list[dict]) -> None:
+    """Decide and write the records [start, start + len(chunk)) (caller holds the batch
+    lock inside a transaction). The same rules, in the same order, as `_record_outcome`."""
+    institution = batch.institution
+    values = [_values(rec) for rec in chunk]
+    typed = [v for v in values if not isinstance(v, str)]
+    existing = _existing_records(institution.pk, {v.record_id for v in typed})
+    filed_years = set(InstitutionFiling.objects.filter(institution=institution).values_list("year", flat=True))
+    # (id_hash, id_type) → (user id, name), and who is collected and enrolled: one query, plain tuples.
+    users, collected, enrolled = _people(institution.pk, {v.id_hash for v in typed if v.id_hash})
+    now, source = timezone.now(), CreditSource.INSTITUTION.value
     new_records: list[tuple] = []
     items: list[tuple] = []
+    outcomes: list[str] = []
     totals: dict[tuple[int, int, str], Decimal] = {}
-    for index, rec in chunk:
-        v = values[index]
+    for index, (rec, v) in enumerate(zip(chunk, values, strict=True), start=start):
         result, reason, message = CreditBatchResult.ACCEPTED, "", ""
         if isinstance(v, str):
             result, reason, message = CreditBatchResult.REJECTED, "invalid_value", v
@@ -423,17 +429,77 @@ def _chunk_process(batch: CreditBatch, chunk: list[tuple[int, dict]]) -> None:
             elif (user_id, v.year) not in enrolled:
                 result, reason = CreditBatchResult.REJECTED, "not_enrolled"
             else:
-                new_records.append((user_id, CreditSource.INSTITUTION.value, institution.pk, v.record_id, v.year,
+                new_records.append((user_id, source, institution.pk, v.record_id, v.year,
                                     v.category, v.credits, v.course, v.completed_at, batch.pk, now))
                 # A repeat later in this chunk is a duplicate or a conflict of this one.
                 existing[v.record_id] = _Pending(id_hash=v.id_hash, values=v)
                 key = (user_id, v.year, v.category)
                 totals[key] = totals.get(key, Decimal("0")) + v.credits
-        items.append((batch.pk, index, rec["record_id"][:64], str(result), reason, message[:200]))
+        outcomes.append(result)
+        if result != CreditBatchResult.ACCEPTED:
+            items.append((batch.pk, index, rec["record_id"][:64], str(result), reason, message[:200]))
     # IntegrityError (a concurrent insert of the same record_id) → the caller redoes the chunk one by one.
     bulk_insert(CreditRecord, CREDIT_RECORD_COLUMNS, new_records)
     _totals_add_many(totals)
     bulk_insert(CreditBatchItem, ("batch", "index", "record_id", "result", "reason", "message"), items)
+    _chunk_done(batch, start + len(chunk), outcomes)
+
+
+def _existing_records(institution_id: int, record_ids: set[str]) -> dict[str, _Pending]:
+    """The institution's credits already stored under these record_ids (one query, no model instances)."""
+    if not record_ids:
+        return {}
+    q = connection.ops.quote_name
+    record_t, user_t = q(CreditRecord._meta.db_table), q(User._meta.db_table)
+    placeholders = ", ".join(["%s"] * len(record_ids))
+    # Only the models' own table names and placeholders are formatted in; values are parameters.
+    sql = f"""
+        SELECT r.record_id, u.id_type, u.id_hash, u.name, r.year, r.category, r.credits, r.course, r.completed_at
+        FROM {record_t} r JOIN {user_t} u ON u.id = r.user_id
+        WHERE r.institution_id = %s AND r.record_id IN ({placeholders})
+    """  # noqa: S608
+    found = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [institution_id, *record_ids])
+        for record_id, id_type, id_hash, name, year, category, credits, course, completed_at in cursor.fetchall():
+            if isinstance(completed_at, str):  # SQLite
+                completed_at = dt.date.fromisoformat(completed_at)
+            values = RecordValues(record_id=record_id, id_type=id_type, id_hash=id_hash, name=name, year=year,
+                                  category=category, credits=Decimal(str(credits)).quantize(Decimal("0.1")),
+                                  course=course, completed_at=completed_at)
+            found[record_id] = _Pending(id_hash=id_hash, values=values)
+    return found
+
+
+def _people(institution_id: int, id_hashes: set[str]):
+    """For the ID hashes of a chunk: {(id_hash, id_type): (user id, name)}, the user ids
+    whose archive is 已采集, and the (user id, year) pairs enrolled with the institution,
+    in one query (the chunk's hot path: no ORM lookups built per chunk)."""
+    users: dict[tuple[str, str], tuple[int, str]] = {}
+    collected: set[int] = set()
+    enrolled: set[tuple[int, int]] = set()
+    if not id_hashes:
+        return users, collected, enrolled
+    q = connection.ops.quote_name
+    user_t, archive_t, enrolment_t = (q(m._meta.db_table) for m in (User, Archive, Enrolment))
+    placeholders = ", ".join(["%s"] * len(id_hashes))
+    years = "STRING_AGG(CAST(e.year AS TEXT), ',')" if connection.vendor == "postgresql" else "GROUP_CONCAT(e.year)"
+    # Only the models' own table names and placeholders are formatted in; values are parameters.
+    sql = f"""
+        SELECT u.id, u.id_hash, u.id_type, u.name,
+               EXISTS (SELECT 1 FROM {archive_t} a WHERE a.user_id = u.id AND a.status = %s),
+               (SELECT {years} FROM {enrolment_t} e WHERE e.user_id = u.id AND e.institution_id = %s)
+        FROM {user_t} u WHERE u.id_hash IN ({placeholders})
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ArchiveStatus.COLLECTED.value, institution_id, *id_hashes])
+        for pk, id_hash, id_type, name, is_collected, enrolled_years in cursor.fetchall():
+            users[(id_hash, id_type)] = (pk, name)
+            if is_collected:
+                collected.add(pk)
+            if enrolled_years:
+                enrolled.update((pk, int(y)) for y in str(enrolled_years).split(","))
+    return users, collected, enrolled
 
 
 def _totals_add_many(totals: dict[tuple[int, int, str], Decimal]) -> None:
@@ -486,16 +552,20 @@ def credit_batch_sweep(*, older_than_seconds: int = 60) -> int:
 
 
 def credit_batch_report(*, batch: CreditBatch) -> dict:
-    """The status answer: totals and, per record, its outcome (pending while not processed)."""
+    """The status answer: counts and, per record, its outcome. A processed record
+    without an item was accepted; records from `processed` on are pending."""
+    batch.refresh_from_db(fields=["status", "processed", "accepted_count", "duplicate_count", "rejected_count",
+                                  "finished_at", "updated_at"])  # as it is now, not as the caller loaded it
     items = {i.index: i for i in CreditBatchItem.objects.filter(batch=batch)}
-    records, counts = [], {"accepted": 0, "duplicate": 0, "rejected": 0, "pending": 0}
+    records = []
     for index, rec in enumerate(batch.records):
-        item = items.get(index)
-        if item is None:
-            counts["pending"] += 1
+        if index >= batch.processed:
             records.append({"index": index, "record_id": rec["record_id"], "result": "pending"})
             continue
-        counts[item.result] += 1
+        item = items.get(index)
+        if item is None:
+            records.append({"index": index, "record_id": rec["record_id"], "result": CreditBatchResult.ACCEPTED.value})
+            continue
         entry = {"index": index, "record_id": rec["record_id"], "result": item.result}
         if item.reason:
             entry["reason"] = item.reason
@@ -504,7 +574,7 @@ def credit_batch_report(*, batch: CreditBatch) -> dict:
     return {"batch_id": batch.pk, "status": batch.status, "status_label": str(batch.get_status_display()),
             "received_at": batch.created_at.isoformat(),
             "finished_at": batch.finished_at.isoformat() if batch.finished_at else None,
-            "counts": counts, "records": records}
+            "counts": batch_counts(batch), "records": records}
 
 
 # --- checking the yearly totals ---------------------------------------------------------------
@@ -573,7 +643,7 @@ def credit_totals_repair(*, differences: list[TotalDifference]) -> int:
     return len(differences)
 
 
-def batch_counts(batch_id: int) -> dict:
-    """accepted / duplicate / rejected counts of a batch (for the import command)."""
-    rows = CreditBatchItem.objects.filter(batch_id=batch_id).values("result").annotate(n=Count("pk"))
-    return {r["result"]: r["n"] for r in rows}
+def batch_counts(batch: CreditBatch) -> dict:
+    """accepted / duplicate / rejected / pending counts of a batch (kept on the batch row)."""
+    return {"accepted": batch.accepted_count, "duplicate": batch.duplicate_count,
+            "rejected": batch.rejected_count, "pending": max(batch.record_count - batch.processed, 0)}

@@ -158,11 +158,14 @@ class CreditRecord(models.Model):
     is unique, which is what makes re-sent batches add nothing.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credit_records")
+    # No index of its own for user and institution: "credit_user_year" and the unique
+    # (institution, record_id) lead with them (fewer indexes to write per credit).
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credit_records",
+                             db_index=False)
     source = models.CharField(_("来源"), max_length=20, choices=CreditSource.choices)
     institution = models.ForeignKey(
         Institution, verbose_name=_("备案机构"), on_delete=models.PROTECT, related_name="credit_records",
-        null=True, blank=True,
+        null=True, blank=True, db_index=False,
     )
     record_id = models.CharField(_("记录编号"), max_length=64)
     year = models.PositiveSmallIntegerField(_("年度"))
@@ -170,7 +173,11 @@ class CreditRecord(models.Model):
     credits = models.DecimalField(_("学分"), max_digits=CREDITS_MAX_DIGITS, decimal_places=CREDITS_PLACES)
     course = models.CharField(_("课程或活动"), max_length=200)
     completed_at = models.DateField(_("完成日期"))
-    batch = models.ForeignKey("CreditBatch", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Provenance only: not indexed (nothing looks credits up by batch: a batch's outcomes are on
+    # the batch) and no database constraint (batches are never deleted; the check would cost a
+    # look-up per credit at every ingestion commit).
+    batch = models.ForeignKey("CreditBatch", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                              db_index=False, db_constraint=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -203,7 +210,9 @@ class CreditYearTotal(models.Model):
     """A person's credits of one year, kept in step with CreditRecord in the same
     transaction (pages read this row, never sum the records)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credit_totals")
+    # The unique (user, year) serves lookups by user: no separate index.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credit_totals",
+                             db_index=False)
     year = models.PositiveSmallIntegerField(_("年度"))
     public_credits = models.DecimalField(_("公需科目"), max_digits=8, decimal_places=CREDITS_PLACES, default=0)
     professional_credits = models.DecimalField(_("专业科目"), max_digits=8, decimal_places=CREDITS_PLACES, default=0)
@@ -240,6 +249,12 @@ class CreditBatch(models.Model):
     )
     records = models.JSONField(_("记录"))
     record_count = models.PositiveIntegerField(_("记录数"))
+    # Records are processed in index order, a chunk per transaction that also moves
+    # `processed` on: records [0, processed) have their outcome, the rest are pending.
+    processed = models.PositiveIntegerField(_("已处理"), default=0)
+    accepted_count = models.PositiveIntegerField(_("已入账"), default=0)
+    duplicate_count = models.PositiveIntegerField(_("重复"), default=0)
+    rejected_count = models.PositiveIntegerField(_("拒绝"), default=0)
     origin = models.CharField(_("来源"), max_length=10, default="api")
     created_at = models.DateTimeField(_("接收时间"), auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -262,10 +277,12 @@ class CreditBatchResult(models.TextChoices):
 
 
 class CreditBatchItem(models.Model):
-    """The outcome of one record of a batch, written in the same transaction as
-    its credit: a re-run skips the records that already have one."""
+    """The outcome of one record of a batch that was not accepted (重复 or 拒绝 and why),
+    written in the same transaction as the chunk it belongs to. A processed record
+    without an item was accepted: its credit is the CreditRecord with this batch."""
 
-    batch = models.ForeignKey(CreditBatch, on_delete=models.CASCADE, related_name="items")
+    # The unique (batch, index) serves lookups by batch: no separate index.
+    batch = models.ForeignKey(CreditBatch, on_delete=models.CASCADE, related_name="items", db_index=False)
     index = models.PositiveIntegerField()
     record_id = models.CharField(max_length=64)
     result = models.CharField(max_length=20, choices=CreditBatchResult.choices)

@@ -51,7 +51,7 @@ from collection.models import (
     ProfessionalQualification,
 )
 from education.models import CreditClaim, CreditRecord, CreditYearTotal, Enrolment, Institution
-from portal.bulk import bulk_insert
+from portal.bulk import bulk_insert, copy_line, copy_rows
 from transfers.models import TransferIn, TransferOut
 
 SEED_DOMAIN = "seed.invalid"
@@ -126,12 +126,6 @@ def seed_years() -> list[int]:
 # --- writing rows ----------------------------------------------------------------------------
 
 
-def _copy_line(row) -> str:
-    # str() gives what COPY's text format reads for every value we write (True/False, ISO dates,
-    # "2025-06-30 20:00:00+00:00"); the generated values hold no tab, newline or backslash.
-    return "\t".join(["\\N" if v is None else str(v) for v in row]) + "\n"
-
-
 class _RowStream:
     """A file-like object COPY reads from while the rows are still being generated, so
     Python (generating) and PostgreSQL (storing) work side by side on two cores."""
@@ -143,7 +137,7 @@ class _RowStream:
     def read(self, size: int = -1) -> str:
         parts, length = [], 0
         for row in self.rows:
-            line = _copy_line(row)
+            line = copy_line(row)
             parts.append(line)
             length += len(line)
             self.count += 1
@@ -177,13 +171,8 @@ class RowWriter:
         if not self.postgres:
             rows = list(rows)
             return bulk_insert(model, fields, rows)
-        opts = model._meta
-        columns = ", ".join(connection.ops.quote_name(opts.get_field(f).column) for f in fields)
         stream = _RowStream(rows)
-        with connection.cursor() as cursor:
-            # Only the model's own table and column names are formatted in.
-            cursor.cursor.copy_expert(f"COPY {connection.ops.quote_name(opts.db_table)} ({columns}) FROM STDIN",
-                                      stream, size=256 * 1024)
+        copy_rows(model, fields, stream)
         return stream.count
 
 

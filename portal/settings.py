@@ -178,14 +178,19 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "portal"),
+            # A page must not hang on a Redis that stopped answering: the cache gives up quickly.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# Sessions live in the database, with or without Redis: with Redis as the session store
-# every page answered 500 while Redis was down (tests/faults/test_redis_down.py), and the
-# session is renewed at most once a minute (SessionRenewMiddleware).
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions live in the database, with or without Redis; with Redis, portal.sessions reads
+# them through the cache (one Redis GET per page instead of a query) and falls back to the
+# database on any cache error (with Redis as the only store every page answered 500 while
+# Redis was down: tests/faults/test_redis_down.py). Renewed at most once a minute
+# (SessionRenewMiddleware).
+SESSION_ENGINE = "portal.sessions" if REDIS_URL else "django.contrib.sessions.backends.db"
+SESSION_CACHE_SECONDS = env_int("SESSION_CACHE_SECONDS", 300)
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -360,6 +365,8 @@ CE_API_SECRET_KEYS = env_list("CE_API_SECRET_KEYS") or ID_ENCRYPTION_KEYS
 # Institution API, POST /api/v1/credit-batches: most records and bytes in one batch.
 CE_CREDIT_BATCH_MAX_RECORDS = env_int("CE_CREDIT_BATCH_MAX_RECORDS", 1000)
 CE_CREDIT_BATCH_MAX_BYTES = env_int("CE_CREDIT_BATCH_MAX_BYTES", 2 * 1024 * 1024)
+# Records of a batch decided and written per transaction (the default: a whole batch at once).
+CE_CREDIT_CHUNK_RECORDS = max(1, env_int("CE_CREDIT_CHUNK_RECORDS", 1000))
 
 # --- Cross-province transfer (跨省调转) through the national platform -----------------
 # "local": the platform's side kept in this database (development, tests, demos; operators

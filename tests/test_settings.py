@@ -116,11 +116,13 @@ def test_production_refuses_to_start_without_its_secrets(missing):
 
 
 def test_redis_url_switches_cache_and_celery_to_redis_sessions_stay_in_the_database():
+    """Sessions are stored in the database and only read through Redis (portal.sessions):
+    a Redis outage falls back to the database (tests/test_sessions.py, tests/faults)."""
     env = production_env(DEBUG="1", REDIS_URL="redis://127.0.0.1:6399/3")
     shown = show_settings(env)
     assert shown["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert shown["cache_location"] == "redis://127.0.0.1:6399/3"
-    assert shown["sessions"] == "django.contrib.sessions.backends.db"  # a Redis outage must not end every page
+    assert shown["sessions"] == "portal.sessions"  # a Redis outage must not end every page
     assert shown["eager"] is False
     assert shown["celery_eager"] is False
     assert shown["broker"] == "redis://127.0.0.1:6399/3"

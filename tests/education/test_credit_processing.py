@@ -37,6 +37,12 @@ def _total(user, year):
     return row.public_credits, row.professional_credits, row.total
 
 
+def _results(batch_id: int) -> list[str]:
+    """Each record's outcome as the status API reports it."""
+    report = credits.credit_batch_report(batch=CreditBatch.objects.get(pk=batch_id))
+    return [r["result"] for r in report["records"]]
+
+
 def _records(user, year, n: int, *, prefix: str = "R") -> list[dict]:
     return [credit_record(user, record_id=f"{prefix}{i}", year=year, credits=10,
                           category="公需科目" if i % 2 else "专业科目") for i in range(n)]
@@ -52,7 +58,8 @@ def test_a_batch_the_worker_never_got_is_finished_by_the_sweep(client, api_key, 
     assert credits.credit_batch_sweep(older_than_seconds=0) == 1
     wait_for(lambda: _status(batch_id) == CreditBatchStatus.DONE, message="the swept batch to be processed")
     assert credits.credit_batch_sweep(older_than_seconds=0) == 0
-    assert CreditBatchItem.objects.filter(batch_id=batch_id, result="accepted").count() == 4
+    assert _results(batch_id) == ["accepted"] * 4
+    assert CreditBatchItem.objects.filter(batch_id=batch_id).count() == 0  # items only for records not accepted
     assert _total(enrolled, this_year) == (Decimal("20.0"), Decimal("20.0"), Decimal("40.0"))
 
 
@@ -61,25 +68,26 @@ class WorkerKilled(BaseException):
 
 
 def test_a_batch_interrupted_half_way_is_finished_exactly_once(client, api_key, enrolled, this_year, tasks_run,
-                                                               monkeypatch):
+                                                               monkeypatch, settings):
     with broker_down():
         batch_id = post_batch(client, api_key, _records(enrolled, this_year, 5)).json()["batch_id"]
     real = credits._chunk_process
     calls = []
 
-    def dying(batch, chunk):
+    def dying(batch, start, chunk):
         calls.append(chunk)
-        real(batch, chunk)
+        real(batch, start, chunk)
         if len(calls) == 2:
             raise WorkerKilled  # after writing the second chunk, before its transaction commits
 
     with monkeypatch.context() as patch:
-        patch.setattr(credits, "CHUNK", 2)
+        settings.CE_CREDIT_CHUNK_RECORDS = 2
         patch.setattr(credits, "_chunk_process", dying)
         with pytest.raises(WorkerKilled):
             credits.credit_batch_process(batch_id=batch_id)
     assert _status(batch_id) == CreditBatchStatus.PROCESSING
-    assert CreditRecord.objects.count() == 2 and CreditBatchItem.objects.count() == 2
+    assert CreditRecord.objects.count() == 2 and CreditBatch.objects.get(pk=batch_id).processed == 2
+    assert _results(batch_id) == ["accepted", "accepted", "pending", "pending", "pending"]
     assert _total(enrolled, this_year) == (Decimal("10.0"), Decimal("10.0"), Decimal("20.0"))
 
     assert credits.credit_batch_sweep(older_than_seconds=0) == 1
@@ -88,7 +96,9 @@ def test_a_batch_interrupted_half_way_is_finished_exactly_once(client, api_key, 
     credit_batch_process.apply_async(args=(batch_id,))
     probe = post_batch(client, api_key, _records(enrolled, this_year, 1, prefix="P")).json()["batch_id"]
     wait_for(lambda: _status(probe) == CreditBatchStatus.DONE, message="a later batch")
-    assert sorted(CreditBatchItem.objects.filter(batch_id=batch_id).values_list("index", flat=True)) == [0, 1, 2, 3, 4]
+    assert _results(batch_id) == ["accepted"] * 5
+    batch = CreditBatch.objects.get(pk=batch_id)
+    assert (batch.processed, batch.accepted_count, batch.duplicate_count, batch.rejected_count) == (5, 5, 0, 0)
     assert CreditRecord.objects.filter(batch_id=batch_id).count() == 5
     assert _total(enrolled, this_year) == (Decimal("20.0"), Decimal("40.0"), Decimal("60.0"))
     assert credits.credit_totals_check() == []
@@ -98,7 +108,7 @@ def test_processing_twice_counts_once(enrolled, institution, this_year, db):
     batch = credits.credit_batch_receive(institution=institution, records=_records(enrolled, this_year, 3))
     assert credits.credit_batch_process(batch_id=batch.pk) is True
     assert credits.credit_batch_process(batch_id=batch.pk) is False
-    assert CreditRecord.objects.count() == 3 and CreditBatchItem.objects.count() == 3
+    assert CreditRecord.objects.count() == 3 and CreditBatch.objects.get(pk=batch.pk).accepted_count == 3
     assert _total(enrolled, this_year) == (Decimal("10.0"), Decimal("20.0"), Decimal("30.0"))
 
 
@@ -152,8 +162,47 @@ def test_a_chunk_that_meets_a_concurrent_insert_is_redone_record_by_record(
     monkeypatch.setattr(credits, "bulk_insert", conflicting)
     assert credits.credit_batch_process(batch_id=batch.pk) is True
     assert calls == [3]  # the fast path was tried once, then the exact path took over
-    outcomes = dict(CreditBatchItem.objects.filter(batch=batch).values_list("record_id", "result"))
-    assert outcomes == {"R0": "accepted", "R1": "accepted", "R2": "accepted"}
+    assert _results(batch.pk) == ["accepted"] * 3
+    assert CreditBatch.objects.get(pk=batch.pk).processed == 3
     assert CreditRecord.objects.filter(institution=institution).count() == 3
     assert _total(enrolled, this_year) == (Decimal("10.0"), Decimal("20.0"), Decimal("30.0"))
     assert credits.credit_totals_check() == []
+
+
+def test_bulk_insert_keeps_every_character_and_reports_a_unique_violation(enrolled, institution, this_year, db):
+    """The bulk path (COPY on PostgreSQL, multi-row INSERT elsewhere) stores text with tabs,
+    line breaks and backslashes exactly, NULL as NULL, and a duplicate (institution,
+    record_id) raises Django's IntegrityError, which sends a chunk down the exact path."""
+    from django.db import IntegrityError, transaction
+    from django.utils import timezone
+
+    from portal.bulk import bulk_insert
+
+    course = 'Tab\there, line\nbreak, CR\r, back\\slash \\N "quoted" 中文'
+    row = (enrolled.pk, "institution", institution.pk, "B1", this_year, "public", Decimal("2.5"), course,
+           credits.dt.date(this_year, 3, 1), None, timezone.now())
+    assert bulk_insert(CreditRecord, credits.CREDIT_RECORD_COLUMNS, [row]) == 1
+    stored = CreditRecord.objects.get(record_id="B1")
+    assert (stored.course, stored.credits, stored.batch_id) == (course, Decimal("2.5"), None)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        bulk_insert(CreditRecord, credits.CREDIT_RECORD_COLUMNS, [(*row[:3], "B2", *row[4:]), row])
+    assert CreditRecord.objects.filter(record_id="B2").count() == 0  # the whole insert was refused
+
+
+def test_the_credit_tables_carry_no_redundant_index(db):
+    """Every index on the credit tables is written once per credit at ingestion: the
+    single-column foreign-key indexes that another index already leads with are gone
+    (migration 0006), and the batch reference has no foreign-key check (PostgreSQL)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for table, column in (("education_creditrecord", "user_id"), ("education_creditrecord", "institution_id"),
+                              ("education_creditrecord", "batch_id"), ("education_credityeartotal", "user_id"),
+                              ("education_creditbatchitem", "batch_id")):
+            constraints = connection.introspection.get_constraints(cursor, table).values()
+            assert not [c for c in constraints if c["index"] and not c["unique"] and c["columns"] == [column]]
+        record_constraints = connection.introspection.get_constraints(cursor, "education_creditrecord").values()
+        leading = {tuple(c["columns"][:1]) for c in record_constraints if c["index"] or c["unique"]}
+        assert {("user_id",), ("institution_id",)} <= leading  # still served by the wider indexes
+        if connection.vendor == "postgresql":
+            assert not [c for c in record_constraints if c["foreign_key"] and c["columns"] == ["batch_id"]]

@@ -244,6 +244,8 @@ class Stack:
             DB_CONN_MAX_AGE="60", LOG_LEVEL="INFO", PYTHONUNBUFFERED="1",
             # Many registrations from 127.0.0.1 in a few minutes; codes may be re-asked at once.
             SMS_HOURLY_LIMIT_PER_IP="100000", SMS_RESEND_SECONDS="1",
+            # Credit batches in chunks of 100 records, so a killed worker can leave one half processed.
+            CE_CREDIT_CHUNK_RECORDS="100",
         )
         env.update(extra)
         return env
