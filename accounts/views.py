@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from collection.selectors import archive_for, collection_status_for
+from collection.selectors import archive_brief_for, collection_status_for
 from portal.errors import PortalError
 from portal.http import client_ip
 
@@ -268,7 +268,7 @@ def password_reset_set(request: HttpRequest) -> HttpResponse:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """The person's own home page after login."""
-    archive = archive_for(user=request.user)
+    archive = archive_brief_for(user=request.user)
     return render(
         request,
         "accounts/home.html",

@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from .models import ArchiveStatus
-from .selectors import archive_for
+from .selectors import archive_brief_for, archive_for
 
 
 def collected_required(template: str, *, with_archive: bool = False, business: str | None = None):
@@ -23,7 +23,8 @@ def collected_required(template: str, *, with_archive: bool = False, business: s
         @never_cache
         @wraps(view)
         def wrapper(request, *args, **kwargs):
-            archive = archive_for(user=request.user)
+            # The whole archive only for views that use it; the gate itself needs its status.
+            archive = archive_for(user=request.user) if with_archive else archive_brief_for(user=request.user)
             if archive is None or archive.status != ArchiveStatus.COLLECTED:
                 return render(request, template, {"archive": archive}, status=403)
             if business:

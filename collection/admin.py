@@ -27,6 +27,7 @@ from accounts import exports
 from accounts.identity import mask_mobile
 from accounts.staff import ScopedAdminMixin, allowed_divisions
 from education.models import CreditYearTotal
+from portal.admin_display import as_text
 from portal.audit import audit_record, params_of
 from portal.http import private_image_response
 from portal.models import AuditAction
@@ -153,25 +154,26 @@ class ReadOnlyInline(admin.TabularInline):
 
 class EducationInline(ReadOnlyInline):
     model = Education
-    fields = ("mode", "level", "degree", "school", "major", "start_date", "graduation_date")
+    fields = as_text(Education, ("mode", "level", "degree", "school", "major", "start_date", "graduation_date"))
     readonly_fields = fields
 
 
 class QualificationInline(ReadOnlyInline):
     model = ProfessionalQualification
-    fields = ("qualification_type", "level", "method", "obtained_on", "certificate_number")
+    fields = as_text(ProfessionalQualification,
+                     ("qualification_type", "level", "method", "obtained_on", "certificate_number"))
     readonly_fields = fields
 
 
 class TalentInline(ReadOnlyInline):
     model = HighEndTalent
-    fields = ("talent_type", "selected_year", "batch", "status", "graduation_year")
+    fields = as_text(HighEndTalent, ("talent_type", "selected_year", "batch", "status", "graduation_year"))
     readonly_fields = fields
 
 
 class AwardInline(ReadOnlyInline):
     model = Award
-    fields = ("content", "level", "awarded_on", "issuer", "remark", "other_credit_info")
+    fields = as_text(Award, ("content", "level", "awarded_on", "issuer", "remark", "other_credit_info"))
     readonly_fields = fields
 
 
@@ -200,15 +202,13 @@ class ArchiveAdmin(ScopedAdminMixin, admin.ModelAdmin):
     fieldsets = (
         (_("基本信息"), {"fields": ("archive_number", "status", "collected_at", "person_name", "id_type",
                                  "id_number", "gender", "birth_date", "nationality", "mobile")}),
-        (_("个人信息"), {"fields": ("ethnicity", "political_status", "email", "uploads")}),
+        (_("个人信息"), {"fields": (*as_text(Archive, ("ethnicity", "political_status")), "email", "uploads")}),
         (_("专业技术认证"), {"fields": ("is_cpa", "is_tax_agent", "is_asset_appraiser", "abacus_level")}),
-        (_("工作信息"), {"fields": ("employment_status", "division", "employer", "school",
+        (_("工作信息"), {"fields": ("employment_status", *as_text(Archive, ("division",)), "employer", "school",
                                  "provincial_declaration")}),
     )
-    readonly_fields = ("archive_number", "status", "collected_at", "person_name", "id_type", "id_number",
-                       "gender", "birth_date", "nationality", "mobile", "ethnicity", "political_status", "email",
-                       "uploads", "is_cpa", "is_tax_agent", "is_asset_appraiser", "abacus_level",
-                       "employment_status", "division", "employer", "school", "provincial_declaration")
+    # Everything is read-only (foreign keys as text: see portal.admin_display).
+    readonly_fields = tuple(name for _title, options in fieldsets for name in options["fields"])
 
     def has_add_permission(self, request):
         return False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.utils.translation import gettext as _
 
 from .models import Archive, ArchiveStatus, EducationMode
@@ -23,6 +25,23 @@ def archive_for(*, user) -> Archive | None:
     if archive is not None:
         archive.user = user
     return archive
+
+
+@dataclass(frozen=True)
+class ArchiveBrief:
+    """What the home page and the section gates need of an archive."""
+
+    status: str
+    archive_number: str
+
+
+def archive_brief_for(*, user) -> ArchiveBrief | None:
+    """The archive's status and number in one narrow query, or None (未采集)."""
+    if not user.is_authenticated:
+        return None
+    row = next(iter(Archive.objects.filter(user_id=user.pk).order_by().values_list("status", "archive_number")[:1]),
+               None)
+    return None if row is None else ArchiveBrief(status=row[0], archive_number=row[1] or "")
 
 
 def collection_status_for(*, user, archive=_UNSET) -> str:
