@@ -72,9 +72,8 @@ class SmsMessageAdmin(admin.ModelAdmin):
     Messages carry mobiles but no division: only staff of the 省 unit see them."""
 
     list_display = ("created_at", "mobile", "status", "attempts", "sent_at", "short_body")
-    list_filter = ("status",)
+    list_filter = ("status", "created_at")
     search_fields = ("mobile",)
-    date_hierarchy = "created_at"
 
     def short_body(self, obj):
         return obj.body[:60]

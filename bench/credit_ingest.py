@@ -371,6 +371,11 @@ def main() -> int:
     finally:
         stop(gunicorn)
         stop(worker)
+        # The run's institution stays for the record but leaves the 远程教育 list, which
+        # bench/pages.py measures on the same database.
+        from education.models import Institution
+
+        Institution.objects.filter(pk=institution.pk).update(is_active=False)
 
     counts = {"accepted": 0, "duplicate": 0, "rejected": 0, "pending": 0}
     reasons = {}

@@ -11,8 +11,7 @@ class ChangeRecordAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """The change log, read-only for every staff user, limited to their scope."""
 
     list_display = ("created_at", "user", "item", "field_count", "ip_address")
-    list_filter = ("item",)
-    date_hierarchy = "created_at"
+    list_filter = ("item", "created_at")
     list_select_related = ("user",)
     search_fields = ("user__name",)
     search_help_text = _("姓名，或完整证件号码（精确匹配）")

@@ -26,7 +26,7 @@ from portal.errors import PortalError
 from portal.models import AuditAction
 from portal.paginators import EstimatedCountPaginator
 
-from . import claims, services
+from . import claims, selectors, services
 from .forms import ClaimBulkRejectForm, ClaimReviewForm
 from .models import (
     CreditBatch,
@@ -41,6 +41,30 @@ from .models import (
     InstitutionFiling,
 )
 from .views import evidence_response
+
+
+class YearFilter(admin.SimpleListFilter):
+    """年度 from the portal's own year range: Django's default filter for a plain number
+    field lists its values with SELECT DISTINCT over the whole table (0.5 s over 5M credits)."""
+
+    title = _("年度")
+    parameter_name = "year"
+    lookup = "year"
+
+    def lookups(self, request, model_admin):
+        return [(str(year), str(year)) for year in selectors.selectable_years()]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(**{self.lookup: int(value)}) if value and value.isdigit() else queryset
+
+
+class FilingYearFilter(YearFilter):
+    """备案年度 (one filing per institution and year: no duplicate rows)."""
+
+    title = _("备案年度")
+    parameter_name = "filing_year"
+    lookup = "filings__year"
 
 
 class FilingInline(admin.TabularInline):
@@ -65,7 +89,7 @@ class ApiKeyInline(admin.TabularInline):
 class InstitutionAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "platform_url", "contact_name", "contact_phone", "filed_years", "batches",
                     "is_active")
-    list_filter = ("is_active", "filings__year")
+    list_filter = ("is_active", FilingYearFilter)
     search_fields = ("code", "name")
     inlines = [FilingInline, ApiKeyInline]
     actions = ["issue_api_key", "revoke_api_key"]
@@ -107,10 +131,9 @@ class InstitutionAdmin(admin.ModelAdmin):
 @admin.register(Enrolment)
 class EnrolmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "year", "institution", "user")
-    list_filter = ("year", "institution")
+    list_filter = (YearFilter, "institution", "created_at")
     list_select_related = ("institution", "user")
     search_fields = ("user__name",)
-    date_hierarchy = "created_at"
     ordering = ("-pk",)  # newest first through the primary key: no sort of millions of rows
     paginator = EstimatedCountPaginator  # no exact COUNT(*) of a whole table of 300k+ rows
     show_full_result_count = False
@@ -139,7 +162,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 @admin.register(CreditRecord)
 class CreditRecordAdmin(ScopedAdminMixin, ReadOnlyAdmin):
     list_display = ("completed_at", "year", "user", "source", "institution", "category", "credits", "course")
-    list_filter = ("year", "source", "category", "institution")
+    list_filter = (YearFilter, "source", "category", "institution")
     list_select_related = ("user", "institution")
     search_fields = ("user__name", "record_id", "course")
     search_help_text = _("姓名、记录编号、课程，或完整证件号码（精确匹配）")
@@ -152,7 +175,7 @@ class CreditRecordAdmin(ScopedAdminMixin, ReadOnlyAdmin):
 @admin.register(CreditYearTotal)
 class CreditYearTotalAdmin(ScopedAdminMixin, ReadOnlyAdmin):
     list_display = ("year", "user", "public_credits", "professional_credits", "total", "met")
-    list_filter = ("year",)
+    list_filter = (YearFilter,)
     list_select_related = ("user",)
     paginator = EstimatedCountPaginator  # no exact COUNT(*) of a whole table of 300k+ rows
     show_full_result_count = False
@@ -193,7 +216,7 @@ class CreditBatchAdmin(ReadOnlyAdmin):
 
     list_display = ("pk", "created_at", "institution", "origin", "record_count", "status", "accepted_count",
                     "duplicate_count", "rejected_count", "finished_at")
-    list_filter = ("status", "institution", "origin")
+    list_filter = ("status", "institution", "origin", "created_at")
     list_select_related = ("institution",)
     paginator = EstimatedCountPaginator  # no exact COUNT(*) of a whole table of 300k+ rows
     show_full_result_count = False
@@ -201,7 +224,6 @@ class CreditBatchAdmin(ReadOnlyAdmin):
               "rejected_count", "created_at", "finished_at")
     readonly_fields = fields
     inlines = [CreditBatchItemInline]
-    date_hierarchy = "created_at"
 
     def get_queryset(self, request):
         # The counts are kept on the batch row; the records themselves (up to 2 MB each) are never shown.
@@ -246,7 +268,7 @@ class CreditClaimAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """
 
     list_display = ("pk", "created_at", "user", "year", "activity", "days", "credits", "status")
-    list_filter = (PendingFirstStatusFilter, "year", "activity")
+    list_filter = (PendingFirstStatusFilter, YearFilter, "activity")
     list_select_related = ("user",)
     list_per_page = 50
     paginator = EstimatedCountPaginator  # no exact COUNT(*) of a whole table of 300k+ rows

@@ -255,7 +255,8 @@ class CreditBatch(models.Model):
     accepted_count = models.PositiveIntegerField(_("已入账"), default=0)
     duplicate_count = models.PositiveIntegerField(_("重复"), default=0)
     rejected_count = models.PositiveIntegerField(_("拒绝"), default=0)
-    origin = models.CharField(_("来源"), max_length=10, default="api")
+    origin = models.CharField(_("来源"), max_length=10, default="api",
+                              choices=[("api", "API"), ("csv", _("CSV 导入"))])
     created_at = models.DateTimeField(_("接收时间"), auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)

@@ -26,10 +26,9 @@ class TransferOutAdmin(ScopedAdminMixin, ReadOnlyAdmin):
     review_status_field = "status"
     list_display = ("pk", "created_at", "user", "to_province", "reason", "status", "platform_ref",
                     "platform_status_at", "account_state")
-    list_filter = ("status", "to_province", "reason")
+    list_filter = ("status", "to_province", "reason", "created_at")
     list_select_related = ("user",)
     search_fields = ("platform_ref", "user__name")
-    date_hierarchy = "created_at"
     exclude = ("evidence",)
 
     @admin.display(description=_("账号状态"))
