@@ -91,4 +91,5 @@ bench: install wrk
 	DATABASE_URL=$(BENCH_DB_300K) $(BIN)/python bench/report.py || rc=1; \
 	$(BIN)/python bench/login.py || rc=1; \
 	DATABASE_URL=$(BENCH_DB_300K) $(BIN)/python bench/credit_ingest.py $(BENCH_ARGS) || rc=1; \
+	DATABASE_URL=$(BENCH_DB_300K) $(BIN)/python bench/admin_lists.py || rc=1; \
 	exit $$rc
