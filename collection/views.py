@@ -155,7 +155,9 @@ def personal(request: HttpRequest, archive) -> HttpResponse:
         draft = _draft_data(archive, "personal")
         form = PersonalForm(draft, archive=archive, initial=initial) if draft else PersonalForm(
             archive=archive, initial=initial)
-    archive.refresh_from_db()
+    if request.method == "POST":  # show what the services stored (uploads, draft); a GET's archive is fresh
+        archive.refresh_from_db()
+        archive.user = request.user
     return _render_step(request, archive, "personal", "collection/step_personal.html", {"form": form})
 
 
@@ -238,7 +240,9 @@ def work(request: HttpRequest, archive) -> HttpResponse:
         draft = _draft_data(archive, "work")
         form = WorkForm(draft, archive=archive, initial=initial) if draft else WorkForm(archive=archive,
                                                                                        initial=initial)
-    archive.refresh_from_db()
+    if request.method == "POST":  # show what the services stored (uploads, draft); a GET's archive is fresh
+        archive.refresh_from_db()
+        archive.user = request.user
     return _render_step(request, archive, "work", "collection/step_work.html", {"form": form})
 
 

@@ -170,7 +170,7 @@ def test_collected_pages_bounded_and_flat(reference_data, django_assert_max_num_
              django_assert_max_num_queries)
 
 
-WIZARD_STEPS = [("start", 9), ("notice", 9), ("personal", 13), ("education", 14), ("professional", 12), ("work", 12),
+WIZARD_STEPS = [("start", 9), ("notice", 9), ("personal", 11), ("education", 14), ("professional", 12), ("work", 10),
                 ("review", 14)]
 
 
