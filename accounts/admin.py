@@ -74,6 +74,9 @@ class SmsMessageAdmin(admin.ModelAdmin):
     list_display = ("created_at", "mobile", "status", "attempts", "sent_at", "short_body")
     list_filter = ("status", "created_at")
     search_fields = ("mobile",)
+    ordering = ("-pk",)  # newest first through the primary key: no sort of the whole outbox
+    paginator = EstimatedCountPaginator  # every code and notice ever sent: no exact COUNT(*)
+    show_full_result_count = False
 
     def short_body(self, obj):
         return obj.body[:60]

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.staff import ScopedAdminMixin
+from portal.paginators import EstimatedCountPaginator
 
 from .models import ChangeRecord
 
@@ -16,6 +17,9 @@ class ChangeRecordAdmin(ScopedAdminMixin, admin.ModelAdmin):
     search_fields = ("user__name",)
     search_help_text = _("姓名，或完整证件号码（精确匹配）")
     readonly_fields = ("user", "item", "changes", "created_at", "ip_address")
+    ordering = ("-pk",)  # newest first through the primary key: no sort of the whole log
+    paginator = EstimatedCountPaginator  # grows with every change: no exact COUNT(*)
+    show_full_result_count = False
 
     @admin.display(description="变更字段数")
     def field_count(self, obj):
