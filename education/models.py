@@ -243,7 +243,8 @@ class CreditBatch(models.Model):
     hash and masked form right away (no plain ID number is ever stored).
     """
 
-    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="credit_batches")
+    institution = models.ForeignKey(Institution, verbose_name=_("备案机构"), on_delete=models.PROTECT,
+                                    related_name="credit_batches")
     status = models.CharField(
         _("状态"), max_length=20, choices=CreditBatchStatus.choices, default=CreditBatchStatus.PENDING
     )
@@ -268,7 +269,7 @@ class CreditBatch(models.Model):
         indexes = [models.Index(fields=["status", "updated_at"], name="creditbatch_status")]
 
     def __str__(self) -> str:
-        return f"batch #{self.pk} ({self.institution_id})"
+        return f"批次 #{self.pk}"
 
 
 class CreditBatchResult(models.TextChoices):
@@ -284,14 +285,16 @@ class CreditBatchItem(models.Model):
 
     # The unique (batch, index) serves lookups by batch: no separate index.
     batch = models.ForeignKey(CreditBatch, on_delete=models.CASCADE, related_name="items", db_index=False)
-    index = models.PositiveIntegerField()
-    record_id = models.CharField(max_length=64)
-    result = models.CharField(max_length=20, choices=CreditBatchResult.choices)
-    reason = models.CharField(max_length=40, blank=True)
-    message = models.CharField(max_length=200, blank=True)
+    index = models.PositiveIntegerField(_("序号"))
+    record_id = models.CharField(_("记录编号"), max_length=64)
+    result = models.CharField(_("结果"), max_length=20, choices=CreditBatchResult.choices)
+    reason = models.CharField(_("原因代码"), max_length=40, blank=True)
+    message = models.CharField(_("说明"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["batch", "index"]
+        verbose_name = _("未入账记录")
+        verbose_name_plural = _("未入账记录（重复或拒绝）")
         constraints = [models.UniqueConstraint(fields=["batch", "index"], name="creditbatchitem_once")]
 
     def __str__(self) -> str:
