@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.identity import CHINESE_NATIONAL_TYPES, TYPES_WITH_BIRTH_DATE, Gender
+from portal.forms import ReferenceChoiceField
 from portal.images import DOCUMENT, PHOTO, clean_image
 
 from .models import (
@@ -94,10 +95,10 @@ class PersonalForm(UploadsMixin, forms.Form):
 
     upload_rules = {"photo": PHOTO, "id_card_front": DOCUMENT, "id_card_back": DOCUMENT}
 
-    ethnicity = forms.ModelChoiceField(
+    ethnicity = ReferenceChoiceField(
         label=_("民族"), queryset=Ethnicity.objects.all(), empty_label=_("请选择"), error_messages=REQUIRED
     )
-    political_status = forms.ModelChoiceField(
+    political_status = ReferenceChoiceField(
         label=_("政治面貌"), queryset=PoliticalStatus.objects.all(), empty_label=_("请选择"), error_messages=REQUIRED
     )
     email = forms.EmailField(
@@ -156,6 +157,7 @@ class EducationForm(forms.ModelForm):
     class Meta:
         model = Education
         fields = ["level", "degree", "school", "major", "start_date", "graduation_date"]
+        field_classes = {"level": ReferenceChoiceField, "degree": ReferenceChoiceField}
         widgets = {"start_date": DateInput(), "graduation_date": DateInput()}
 
     def __init__(self, *args, optional: bool = False, **kwargs):
@@ -382,7 +384,7 @@ class WorkForm(UploadsMixin, forms.Form):
     employment_status = forms.ChoiceField(
         label=_("在岗状态"), choices=EmploymentStatus.choices, widget=forms.RadioSelect, error_messages=REQUIRED
     )
-    prefecture = forms.ModelChoiceField(
+    prefecture = ReferenceChoiceField(
         label=_("所属行政区划（市、州）"),
         queryset=Division.objects.filter(level__in=[DivisionLevel.PROVINCE, DivisionLevel.PREFECTURE]),
         empty_label=_("请选择"),

@@ -120,7 +120,7 @@ def test_redis_url_switches_cache_and_celery_to_redis_sessions_stay_in_the_datab
     a Redis outage falls back to the database (tests/test_sessions.py, tests/faults)."""
     env = production_env(DEBUG="1", REDIS_URL="redis://127.0.0.1:6399/3")
     shown = show_settings(env)
-    assert shown["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert shown["cache"] == "portal.cache.RedisCache"  # Django's, one client per pool (tests/test_cache.py)
     assert shown["cache_location"] == "redis://127.0.0.1:6399/3"
     assert shown["sessions"] == "portal.sessions"  # a Redis outage must not end every page
     assert shown["eager"] is False

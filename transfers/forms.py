@@ -15,6 +15,7 @@ from accounts.identity import IdType, normalize_id_number, validate_id_number
 from accounts.models import SmsPurpose, User
 from collection.forms import county_choices, division_clean
 from collection.models import Division, DivisionLevel
+from portal.forms import ReferenceChoiceField
 from portal.images import DOCUMENT, clean_image
 
 from .models import TransferReason
@@ -107,7 +108,7 @@ class TransferInVerifyForm(forms.Form):
 class TransferInConfirmForm(forms.Form):
     """跨省调入 第二步：确认调入信息, and where in Guizhou the person works."""
 
-    prefecture = forms.ModelChoiceField(
+    prefecture = ReferenceChoiceField(
         label=_("所属行政区划（市、州）"),
         queryset=Division.objects.filter(level__in=[DivisionLevel.PROVINCE, DivisionLevel.PREFECTURE]),
         empty_label=_("请选择"), error_messages={"required": _("请选择所属行政区划。")},
