@@ -95,8 +95,8 @@ def _render_step(request, archive, step: str, template: str, context: dict) -> H
         for s in STEPS
     ]
     has_draft = bool(archive and (archive.step_drafts or {}).get(step)) and request.method == "GET"
-    return render(request, template, {**context, "steps": steps, "step": step, "archive": archive,
-                                      "unsaved_draft": has_draft})
+    return render(request, template, {**context, "steps": steps, "step": step, "current_label": STEP_LABELS[step],
+                                      "archive": archive, "unsaved_draft": has_draft})
 
 
 def _store_uploads(archive, form) -> None:

@@ -843,3 +843,14 @@ def test_status_and_home_query_counts_are_bounded(client, person, django_assert_
         assert client.get(STATUS).status_code == 200
     with django_assert_max_num_queries(6):
         assert client.get(HOME).status_code == 200
+
+
+@pytest.mark.parametrize(("step", "label"), [
+    ("notice", "阅读须知"), ("personal", "个人信息"), ("education", "学历信息"),
+    ("professional", "专业技术信息"), ("work", "工作信息"), ("review", "提交"),
+])
+def test_each_step_names_itself_in_the_page_title(client, person, step, label):
+    """The browser tab and history say which step this is (it said "信息采集 -  - ...")."""
+    complete_until(client, step)
+    html = _text(client.get(url(step)))
+    assert f"<title>信息采集 - {label} - 贵州省财政会计网</title>" in html
