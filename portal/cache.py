@@ -1,9 +1,9 @@
 """Django's Redis cache backend, with one Redis client per connection pool.
 
 Django's RedisCacheClient builds a new `redis.Redis` object for every cache call;
-building one fills redis-py's table of ~170 response callbacks, which cost about
-a tenth of a logged-in page that does nothing else (one session GET per page:
-`bench/pages.py`, the "floor" rows). A `redis.Redis` object holds no connection
+building one fills redis-py's table of ~170 response callbacks: about 7% (in
+cProfile) of a logged-in page that does nothing else but read its session through
+the cache (`bench/pages.py`, the "floor" rows). A `redis.Redis` object holds no connection
 of its own (it borrows from the pool for each command, and the pool reconnects
 after a fork), so one per pool is shared by every thread and call.
 """

@@ -15,10 +15,10 @@ from portal.forms import ReferenceChoiceField
 from transfers.forms import TransferInConfirmForm
 
 SELECTS = [
-    (PersonalForm, {"archive": "archive"}, ["ethnicity", "political_status"]),
-    (WorkForm, {"archive": "archive"}, ["prefecture"]),
-    (EducationForm, {}, ["level", "degree"]),
-    (TransferInConfirmForm, {}, ["prefecture"]),
+    (PersonalForm, True, ["ethnicity", "political_status"]),
+    (WorkForm, True, ["prefecture"]),
+    (EducationForm, False, ["level", "degree"]),
+    (TransferInConfirmForm, False, ["prefecture"]),
 ]
 
 
@@ -30,12 +30,10 @@ def no_streaming(monkeypatch):
     monkeypatch.setattr(QuerySet, "iterator", refuse)
 
 
-@pytest.mark.parametrize(("form_class", "kwargs", "names"), SELECTS, ids=[s[0].__name__ for s in SELECTS])
+@pytest.mark.parametrize(("form_class", "needs_archive", "names"), SELECTS, ids=[s[0].__name__ for s in SELECTS])
 def test_reference_selects_render_every_option_from_one_plain_query(
-        form_class, kwargs, names, reference_data, accountant, no_streaming):
-    if kwargs.get("archive"):
-        kwargs = {"archive": Archive.objects.create(user=accountant)}
-    form = form_class(**kwargs)
+        form_class, needs_archive, names, reference_data, accountant, no_streaming):
+    form = form_class(archive=Archive.objects.create(user=accountant)) if needs_archive else form_class()
     for name in names:
         field = form.fields[name]
         assert isinstance(field, ReferenceChoiceField)
